@@ -1,0 +1,2 @@
+"""One module per agent role. Each proposes (optionally through an LLM) and the deterministic
+core decides."""

@@ -1,0 +1,173 @@
+"""The one settings model: environment (`SOVEREIGN_*`), CLI flags and Studio's configurable all
+land here, so a run is described by the same fields however it was started."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+NIM_BASE_URL = "https://integrate.api.nvidia.com/v1"
+ARXIV_API_URL = "https://export.arxiv.org/api/query"
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("SOVEREIGN_HOME") or Path.home() / ".sovereign")
+
+
+class Settings(BaseSettings):
+    """Every tunable of the kernel. Field descriptions double as CLI help and Studio UI text."""
+
+    model_config = SettingsConfigDict(env_prefix="SOVEREIGN_", extra="ignore", frozen=False)
+
+    # --- storage -----------------------------------------------------------------------------
+    home: Path = Field(default_factory=_default_home, description="Root for all local state.")
+
+    # --- arXiv ---------------------------------------------------------------------------------
+    arxiv_mode: Literal["mirror", "online"] = Field(
+        "mirror",
+        description="'mirror' serves the local snapshot over arXiv's API on loopback; "
+        "'online' talks to arXiv itself (one request per 3 s).",
+    )
+    arxiv_url: str | None = Field(
+        None,
+        description="Query URL of an already running arXiv-compatible API, e.g. "
+        "http://127.0.0.1:8000/api/query. Overrides arxiv_mode's default URL.",
+    )
+    arxiv_delay_s: float | None = Field(
+        None, ge=0, description="Seconds between arXiv requests; default 3 online, 0 on a mirror."
+    )
+    arxiv_timeout_s: float = Field(30.0, gt=0, description="Timeout of one arXiv request.")
+    mirror_db: Path | None = Field(None, description="Mirror SQLite file; default $HOME/mirror.db.")
+
+    # --- embeddings / vector memory ------------------------------------------------------------
+    embedding_backend: Literal["local", "nim"] = Field(
+        "local", description="'local' runs MiniLM int8 ONNX from PyPI; 'nim' calls NVIDIA NIM."
+    )
+    embedding_model: str | None = Field(
+        None, description="Model id; default all-MiniLM-L6-v2 (local) or nvidia/nv-embedqa-e5-v5."
+    )
+    nim_base_url: str = Field(NIM_BASE_URL, description="OpenAI-compatible base URL for NIM.")
+    nim_api_key: SecretStr | None = Field(None, description="Key for NIM; NVIDIA_API_KEY works too.")
+    embedding_rpm: int = Field(40, ge=1, description="Client-side requests per minute to NIM.")
+    embedding_batch_size: int = Field(32, ge=1, le=512)
+    chroma_url: str | None = Field(
+        None, description="URL of a `chroma run` server; unset means embedded PersistentClient."
+    )
+
+    # --- LLM -----------------------------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL; unset means deterministic agents only."
+    )
+    llm_model: str = Field("meta/llama-3.1-8b-instruct", description="Chat model id.")
+    llm_api_key: SecretStr | None = Field(
+        None, description="Key; NVIDIA_API_KEY or OPENAI_API_KEY are used when unset."
+    )
+    llm_timeout_s: float = Field(60.0, gt=0)
+    llm_max_concurrency: int = Field(4, ge=1)
+    llm_rpm: int = Field(40, ge=1, description="Client-side requests per minute.")
+    llm_temperature: float = Field(0.1, ge=0, le=2)
+
+    # --- research graph ------------------------------------------------------------------------
+    num_queries: int = Field(4, ge=1, le=12, description="Queries planned per search round.")
+    max_results_per_query: int = Field(10, ge=1, le=100)
+    max_revisions: int = Field(2, ge=0, le=5, description="Revision rounds before giving up.")
+    consensus_threshold: float = Field(6.5, ge=0, le=10, description="Tribunal pass mark.")
+    verifier: str = Field("default", description="'default' (trained) or 'tfidf' (baseline).")
+    tfidf_threshold: float = Field(0.15, ge=0, le=1, description="Baseline verifier cut-off.")
+    evidence_k: int = Field(5, ge=1, le=50, description="Candidate sources per claim.")
+    max_claims: int = Field(20, ge=1, le=200)
+    max_question_chars: int = Field(2000, ge=10)
+
+    # --- logging -------------------------------------------------------------------------------
+    log_file: Path | None = Field(None, description="Write structlog JSON events here too.")
+    log_level: str = Field("INFO")
+
+    @field_validator("home", "mirror_db", "log_file", mode="after")
+    @classmethod
+    def _expand(cls, v: Path | None) -> Path | None:
+        return v.expanduser() if v is not None else None
+
+    # --- derived -------------------------------------------------------------------------------
+    @property
+    def mirror_path(self) -> Path:
+        return self.mirror_db or self.home / "mirror.db"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.home / "checkpoints.sqlite"
+
+    @property
+    def publications_path(self) -> Path:
+        return self.home / "publications.sqlite"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home / "runs"
+
+    @property
+    def effective_arxiv_delay(self) -> float:
+        if self.arxiv_delay_s is not None:
+            return self.arxiv_delay_s
+        return 3.0 if self.arxiv_mode == "online" and not self.arxiv_url else 0.0
+
+    def nim_key(self) -> str | None:
+        if self.nim_api_key is not None:
+            return self.nim_api_key.get_secret_value()
+        return os.environ.get("NVIDIA_API_KEY")
+
+    def llm_key(self) -> str | None:
+        if self.llm_api_key is not None:
+            return self.llm_api_key.get_secret_value()
+        return os.environ.get("NVIDIA_API_KEY") or os.environ.get("OPENAI_API_KEY")
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """Apply CLI flags or Studio configurable on top (None means 'not given')."""
+        data = self.model_dump()
+        data.update({k: v for k, v in overrides.items() if v is not None and k in data})
+        return Settings.model_validate(data)
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "offline": {"arxiv_mode": "mirror", "embedding_backend": "local", "llm_base_url": None},
+    "local-llm": {
+        "arxiv_mode": "mirror",
+        "embedding_backend": "local",
+        "llm_base_url": "http://127.0.0.1:8081/v1",
+        "llm_model": "smollm2-135m-instruct",
+        "llm_max_concurrency": 1,
+    },
+    "nim": {
+        "arxiv_mode": "online",
+        "embedding_backend": "nim",
+        "llm_base_url": NIM_BASE_URL,
+        "llm_model": "meta/llama-3.1-8b-instruct",
+    },
+    "openai": {
+        "arxiv_mode": "online",
+        "embedding_backend": "local",
+        "llm_base_url": "https://api.openai.com/v1",
+        "llm_model": "gpt-4o-mini",
+    },
+}
+
+
+def load_settings(preset: str | None = None, **overrides: Any) -> Settings:
+    """Environment first, then a named preset's values where the environment is silent, then
+    explicit overrides."""
+    base = Settings()
+    if preset:
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        env_set = {k for k in Settings.model_fields if f"SOVEREIGN_{k.upper()}" in os.environ}
+        base = base.with_overrides(**{k: v for k, v in PRESETS[preset].items() if k not in env_set})
+        if PRESETS[preset].get("llm_base_url") is None and "SOVEREIGN_LLM_BASE_URL" not in os.environ:
+            base.llm_base_url = None
+    return base.with_overrides(**overrides)

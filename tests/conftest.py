@@ -1,0 +1,40 @@
+"""Shared fixtures: where the real data lives, a free loopback port, an isolated SOVEREIGN_HOME."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("SOVEREIGN_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def shared_file(rel: str) -> Path:
+    """Path under ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA / rel
+    if not path.exists():
+        pytest.skip(f"shared data {path} is absent (set SOVEREIGN_SHARED_DATA)")
+    return path
+
+
+def get_free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def free_port() -> int:
+    return get_free_port()
+
+
+@pytest.fixture
+def sovereign_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh SOVEREIGN_HOME so no test sees another's state."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("SOVEREIGN_HOME", str(home))
+    return home
