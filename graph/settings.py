@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     llm_max_concurrency: int = Field(4, ge=1)
     llm_rpm: int = Field(40, ge=1, description="Client-side requests per minute.")
     llm_temperature: float = Field(0.1, ge=0, le=2)
+    llm_json_mode: Literal["auto", "json_schema", "json_object", "none"] = Field(
+        "auto",
+        description="How to ask for JSON: OpenAI's json_schema form, llama.cpp's json_object with "
+        "a schema, or none; 'auto' picks json_schema for NIM/OpenAI hosts, json_object otherwise.",
+    )
+    llm_max_tokens: int = Field(1024, ge=16, description="Completion token cap per LLM call.")
+    llm_max_retries: int = Field(3, ge=0, le=10, description="HTTP retries on 429/5xx/timeout.")
 
     # --- research graph ------------------------------------------------------------------------
     num_queries: int = Field(4, ge=1, le=12, description="Queries planned per search round.")
