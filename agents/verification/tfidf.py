@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from graph.models import DocVerdict, EvidenceDoc
+from graph.models import DocVerdict, EvidenceDoc, Label
 
 DEFAULT_THRESHOLD = 0.15
 
@@ -40,7 +40,9 @@ class TfidfVerifier:
         try:
             vec.fit([claim, *texts])
         except ValueError:  # empty vocabulary: nothing to compare
-            return [DocVerdict(doc_id=d.doc_id, label="NOT_ENOUGH_INFO", confidence=0.0) for d in docs]
+            return [
+                DocVerdict(doc_id=d.doc_id, label="NOT_ENOUGH_INFO", confidence=0.0) for d in docs
+            ]
         claim_v = vec.transform([claim])
         doc_sims = cosine_similarity(claim_v, vec.transform(texts))[0]
         out: list[DocVerdict] = []
@@ -51,7 +53,7 @@ class TfidfVerifier:
                 rationale = [i for i, s in enumerate(sent_sims) if s >= self.threshold]
             else:
                 rationale = []
-            label = "SUPPORT" if score >= self.threshold else "NOT_ENOUGH_INFO"
+            label: Label = "SUPPORT" if score >= self.threshold else "NOT_ENOUGH_INFO"
             out.append(
                 DocVerdict(
                     doc_id=doc.doc_id,
