@@ -1,0 +1,358 @@
+"""Chat layer over any OpenAI-compatible endpoint (NIM, OpenAI, vLLM, Ollama, llama.cpp).
+
+Built on the `openai` SDK directly (its own retries off) because three things must be ours:
+the response_format form differs by server (llama.cpp wants json_object+schema), Retry-After
+and timeouts must be honoured under one shared concurrency/RPM budget, and every call's
+tokens must be counted for the run's report. Replies are parsed leniently; whether they are
+*true* is for the caller's grounding check (`agents.llm.propose`)."""
+
+from __future__ import annotations
+
+import copy
+import email.utils
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlparse
+
+import openai
+from pydantic import BaseModel, ValidationError
+
+from agents.llm.rendering import render
+from agents.llm.usage import UsageCounter
+from graph.settings import Settings
+from memory.errors import ServiceUnavailable
+from memory.text import elide
+
+T = TypeVar("T", bound=BaseModel)
+JsonMode = Literal["json_schema", "json_object", "none"]
+
+_SCHEMA_HOSTS = ("integrate.api.nvidia.com", "api.openai.com")
+DEFAULT_MAX_STRING = 2000  # maxLength put on strings the schema leaves open
+DEFAULT_MAX_ITEMS = 40
+_MAX_JSON_STARTS = 200  # how many '{' positions to try when digging JSON out of prose
+
+
+class LLMReplyError(ValueError):
+    """The model answered, but not with a usable object (no JSON, wrong shape, cut off)."""
+
+
+class LLMUnavailable(ServiceUnavailable):
+    """The endpoint failed after all retries (429/5xx/timeouts/connection errors)."""
+
+
+# --- JSON schema for the request ---------------------------------------------------------------
+
+
+def _inline_refs(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
+    if depth > 20:
+        raise ValueError("schema nests too deeply (recursive model?)")
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            target = copy.deepcopy(defs[ref.removeprefix("#/$defs/")])
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            target.update(rest)
+            return _inline_refs(target, defs, depth + 1)
+        return {k: _inline_refs(v, defs, depth + 1) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs, depth + 1) for v in node]
+    return node
+
+
+def _bound(node: Any) -> None:
+    """Put maxLength on open strings and maxItems on open arrays, so a constrained decoder
+    cannot run away and the model sees the budget."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "maxLength" not in node and "enum" not in node:
+            node["maxLength"] = DEFAULT_MAX_STRING
+        if node.get("type") == "array" and "maxItems" not in node:
+            node["maxItems"] = DEFAULT_MAX_ITEMS
+        for value in node.values():
+            _bound(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bound(value)
+
+
+def request_schema(output_model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema, self-contained ($refs inlined) and bounded."""
+    raw = output_model.model_json_schema()
+    schema = _inline_refs(raw, raw.get("$defs", {}))
+    _bound(schema)
+    return dict(schema)
+
+
+def pick_json_mode(base_url: str, configured: str) -> JsonMode:
+    if configured in ("json_schema", "json_object", "none"):
+        return configured  # type: ignore[return-value]
+    host = urlparse(base_url).hostname or ""
+    return "json_schema" if host.endswith(_SCHEMA_HOSTS) else "json_object"
+
+
+def response_format(mode: JsonMode, role: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+    if mode == "json_schema":
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": role, "schema": schema, "strict": False},
+        }
+    if mode == "json_object":  # llama.cpp's form; servers without schema support ignore "schema"
+        return {"type": "json_object", "schema": schema}
+    return None
+
+
+# --- lenient parsing ---------------------------------------------------------------------------
+
+_CODE_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
+
+
+def extract_json(text: str) -> Any:
+    """The first JSON object (or list of objects) in `text`, tolerating code fences and prose
+    around it."""
+    decoder = json.JSONDecoder(strict=False)
+    candidates = [m.group(1) for m in _CODE_FENCE.finditer(text)] + [text]
+    for candidate in candidates:
+        starts = [i for i, ch in enumerate(candidate) if ch in "{["][:_MAX_JSON_STARTS]
+        for start in starts:
+            try:
+                value, _ = decoder.raw_decode(candidate, start)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict) or (
+                isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+            ):
+                return value
+    raise LLMReplyError(f"no JSON object in reply: {elide(text, 160)!r}")
+
+
+def _coerce_shape(value: Any, output_model: type[BaseModel]) -> Any:
+    """Undo two common small-model slips: a bare list for a one-list model, and the object
+    wrapped under its own name."""
+    list_fields = [
+        name
+        for name, f in output_model.model_fields.items()
+        if getattr(f.annotation, "__origin__", None) is list
+    ]
+    if isinstance(value, list) and len(list_fields) == 1:
+        return {list_fields[0]: value}
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, inner),) = value.items()
+        if isinstance(inner, dict) and key not in output_model.model_fields:
+            return inner
+    return value
+
+
+def parse_reply(text: str, output_model: type[T]) -> T:
+    value = _coerce_shape(extract_json(text), output_model)
+    try:
+        return output_model.model_validate(value, strict=False)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+            for e in exc.errors()[:8]
+        )
+        raise LLMReplyError(f"reply does not match {output_model.__name__}: {problems}") from exc
+
+
+# --- pacing ------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """At most `rpm` request starts per rolling minute, spaced evenly; shared by threads."""
+
+    def __init__(self, rpm: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 60.0 / rpm
+        self._clock = clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def reserve(self) -> float:
+        """Seconds the caller must wait before starting its request."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+            return start - now
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(raw) if raw else None
+        if when is None:
+            return None
+        return max(0.0, when.timestamp() - time.time())
+
+
+# --- the backend -------------------------------------------------------------------------------
+
+
+class OpenAIChat:
+    """`ChatBackend` for `agents.llm.propose`. One instance per run: `usage` counts that run."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        *,
+        timeout_s: float = 60.0,
+        max_concurrency: int = 4,
+        rpm: int = 40,
+        temperature: float = 0.1,
+        max_tokens: int = 1024,
+        max_retries: int = 3,
+        json_mode: str = "auto",
+        backoff_s: float = 1.0,
+        max_wait_s: float = 120.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url
+        self.model = model
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.max_retries = max_retries
+        self.json_mode: JsonMode = pick_json_mode(base_url, json_mode)
+        self.backoff_s = backoff_s
+        self.max_wait_s = max_wait_s
+        self.usage = UsageCounter()
+        self._sleep = sleep
+        self._semaphore = threading.BoundedSemaphore(max_concurrency)
+        self._limiter = RateLimiter(rpm)
+        self._client = openai.OpenAI(
+            base_url=base_url,
+            api_key=api_key or "no-key",  # local servers accept anything
+            timeout=timeout_s,
+            max_retries=0,
+        )
+
+    def structured(
+        self,
+        role: str,
+        output_model: type[T],
+        prompt_vars: Mapping[str, Any],
+        feedback: str | None = None,
+    ) -> T:
+        prompt = render(role, prompt_vars, output_model, feedback)
+        schema = request_schema(output_model)
+        text = self.complete(role, prompt.messages, schema)
+        return parse_reply(text, output_model)
+
+    def complete(
+        self, role: str, messages: list[dict[str, str]], schema: dict[str, Any] | None = None
+    ) -> str:
+        """One chat completion's text, with pacing, retries and accounting."""
+        attempt = 0
+        while True:
+            fmt = response_format(self.json_mode, role, schema) if schema else None
+            wait = self._limiter.reserve()
+            if wait > 0:
+                self._sleep(wait)
+            started = time.monotonic()
+            try:
+                with self._semaphore:
+                    kwargs: dict[str, Any] = {}
+                    if fmt is not None:
+                        kwargs["response_format"] = fmt
+                    reply = self._client.chat.completions.create(
+                        model=self.model,
+                        messages=messages,  # type: ignore[arg-type]
+                        temperature=self.temperature,
+                        max_tokens=self.max_tokens,
+                        **kwargs,
+                    )
+            except openai.BadRequestError as exc:
+                self.usage.record_failure(role, time.monotonic() - started, fmt is not None)
+                message = str(exc).lower()
+                if fmt is not None and any(w in message for w in ("response_format", "schema")):
+                    self.json_mode = "none"  # server rejects this form: ask in words only
+                    continue
+                raise LLMUnavailable(f"LLM at {self.base_url} rejected the request: {exc}") from exc
+            except (openai.APIConnectionError, openai.APIStatusError) as exc:  # incl. timeouts
+                retryable = self._retryable(exc)
+                will_retry = retryable and attempt < self.max_retries
+                self.usage.record_failure(role, time.monotonic() - started, will_retry)
+                if not will_retry:
+                    raise LLMUnavailable(self._describe(exc, attempt)) from exc
+                self._sleep(self._delay(exc, attempt))
+                attempt += 1
+                continue
+            elapsed = time.monotonic() - started
+            usage = reply.usage
+            self.usage.record_call(
+                role,
+                usage.prompt_tokens if usage else None,
+                usage.completion_tokens if usage else None,
+                elapsed,
+            )
+            if not reply.choices:
+                raise LLMReplyError("reply has no choices")
+            choice = reply.choices[0]
+            content = choice.message.content or ""
+            if choice.finish_reason == "length":
+                raise LLMReplyError(
+                    f"reply cut off at max_tokens={self.max_tokens}: {elide(content, 120)!r}"
+                )
+            return content
+
+    @staticmethod
+    def _retryable(exc: Exception) -> bool:
+        if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+            return True
+        if isinstance(exc, openai.APIStatusError):
+            return exc.status_code == 429 or exc.status_code >= 500
+        return False
+
+    def _delay(self, exc: Exception, attempt: int) -> float:
+        headers = exc.response.headers if isinstance(exc, openai.APIStatusError) else None
+        server_says = retry_after_seconds(headers)
+        if server_says is not None:
+            if server_says > self.max_wait_s:
+                raise LLMUnavailable(
+                    f"LLM at {self.base_url} asks to retry after {server_says:.0f} s "
+                    f"(more than the {self.max_wait_s:.0f} s we wait)"
+                ) from exc
+            return server_says
+        return float(min(self.max_wait_s, self.backoff_s * 2**attempt))
+
+    def _describe(self, exc: Exception, attempt: int) -> str:
+        what = (
+            f"HTTP {exc.status_code}"
+            if isinstance(exc, openai.APIStatusError)
+            else "timeout"
+            if isinstance(exc, openai.APITimeoutError)
+            else "connection error"
+        )
+        return f"LLM at {self.base_url} failed ({what}) after {attempt + 1} attempt(s): {exc}"
+
+
+def make_llm(settings: Settings, **overrides: Any) -> OpenAIChat | None:
+    """The run's LLM backend, or None (deterministic agents) when no base URL is configured."""
+    if not settings.llm_base_url:
+        return None
+    options: dict[str, Any] = {
+        "timeout_s": settings.llm_timeout_s,
+        "max_concurrency": settings.llm_max_concurrency,
+        "rpm": settings.llm_rpm,
+        "temperature": settings.llm_temperature,
+        "max_tokens": settings.llm_max_tokens,
+        "max_retries": settings.llm_max_retries,
+        "json_mode": settings.llm_json_mode,
+    }
+    options.update(overrides)
+    return OpenAIChat(settings.llm_base_url, settings.llm_model, settings.llm_key(), **options)

@@ -1,0 +1,85 @@
+"""What the LLM is asked to return, per role. These carry only what a model can know: ids,
+rounds and origins are set by the deterministic code that accepts or rejects the output.
+Scores are clamped to the rubric's range (a model saying 15/10 means 10/10, not an error)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, Field
+
+SCORE_MIN = 0.0
+SCORE_MAX = 10.0
+
+
+def clamp_score(value: Any) -> Any:
+    """Clamp numbers (and numeric strings) into [0, 10]; leave anything else to validation."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    if number != number:  # NaN
+        return value
+    return min(SCORE_MAX, max(SCORE_MIN, number))
+
+
+def _clamp_rubric(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): clamp_score(v) for k, v in value.items()}
+    return value
+
+
+Score = Annotated[float, BeforeValidator(clamp_score)]
+
+
+class PlannedQuery(BaseModel):
+    text: str = Field(max_length=400, description='arXiv search_query string, e.g. all:"x"')
+    purpose: str = Field("", max_length=400, description="which facet this query covers")
+
+
+class QueryPlan(BaseModel):
+    """planner: search queries for the question."""
+
+    queries: list[PlannedQuery] = Field(min_length=1, max_length=12)
+
+
+class ClaimDraft(BaseModel):
+    text: str = Field(max_length=1000, description="one atomic claim in your words")
+    quote: str = Field(
+        max_length=3000, description="the exact sentence(s) of the source stating it, copied"
+    )
+    source_id: str = Field(max_length=64, description="arXiv id of the source, as given")
+    metric: str | None = Field(None, max_length=120)
+    value: float | None = None
+    unit: str | None = Field(None, max_length=40)
+    setting: str | None = Field(None, max_length=300, description="benchmark/condition")
+
+
+class ClaimList(BaseModel):
+    """claim_extractor: atomic claims, each with a verbatim quote of its source."""
+
+    claims: list[ClaimDraft] = Field(max_length=40)
+
+
+class ConcernDraft(BaseModel):
+    text: str = Field(max_length=1000)
+    claim_ids: list[str] = Field(default_factory=list, max_length=20)
+    severity: Literal["low", "medium", "high"] = "medium"
+
+
+class ReviewDraft(BaseModel):
+    """skeptic / validator / synthesizer: rubric scores and concerns tied to claim ids."""
+
+    score: Score = Field(description="overall 0..10")
+    rubric: Annotated[dict[str, Score], BeforeValidator(_clamp_rubric)] = Field(
+        default_factory=dict, description="criterion -> 0..10"
+    )
+    concerns: list[ConcernDraft] = Field(default_factory=list, max_length=20)
+    summary: str = Field("", max_length=2000)
+
+
+class RevisionDraft(BaseModel):
+    """reviser: new queries that address the reviewers' concerns."""
+
+    queries: list[PlannedQuery] = Field(min_length=1, max_length=12)
+    rationale: str = Field("", max_length=2000)
