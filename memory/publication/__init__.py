@@ -1,0 +1,19 @@
+"""Publication: manifests, quality tiers, owner review, corrections and the public site."""
+
+from memory.publication.runview import report_id_for
+from memory.publication.service import (
+    PublicationRecord,
+    apply_decision,
+    correct,
+    record_run,
+    store_for,
+)
+
+__all__ = [
+    "PublicationRecord",
+    "apply_decision",
+    "correct",
+    "record_run",
+    "report_id_for",
+    "store_for",
+]

@@ -1,0 +1,163 @@
+"""`sovereign review`, `sovereign correct` and `sovereign site` sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import getpass
+import http.server
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from memory.errors import UserError
+from memory.publication.service import apply_decision, correct, store_for
+from memory.publication.site.builder import build_site
+
+
+def _who(args: argparse.Namespace) -> str:
+    if args.who:
+        return str(args.who)
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "owner"
+
+
+def _review_list(args: argparse.Namespace, settings: Any) -> int:
+    store = store_for(settings)
+    statuses = (
+        ("escalated",)
+        if not args.all
+        else ("draft", "escalated", "approved", "published", "retracted")
+    )
+    shown = 0
+    for status in statuses:
+        for report_id in store.report_ids(status):
+            rep = store.get(report_id)
+            q = rep.manifest["quality"]
+            print(
+                f"{report_id}  {rep.run_id}  {status:<9}  "
+                f"score {float(rep.manifest['scores']['review_score']):.2f}  "
+                f"{q['verification_level']['code']}  {q['tier']}  {rep.manifest['question']}"
+            )
+            shown += 1
+    if not shown:
+        print("no reports awaiting owner review" if not args.all else "no reports recorded")
+    return 0
+
+
+def _resume_graph(run_id: str, decision: dict[str, str], settings: Any) -> str:
+    """Resume the paused graph thread through the graph's runner; returns a one-line outcome."""
+    try:
+        from graph import runner  # lazy: memory must not import graph at module level
+    except ImportError as exc:
+        return f"graph not resumed (graph.runner unavailable: {exc})"
+    resume = getattr(runner, "resume_run", None) or getattr(runner, "resume", None)
+    if resume is None:
+        return "graph not resumed (graph.runner has no resume helper)"
+    resume(run_id, decision, settings)
+    return "graph resumed from its owner-review interrupt"
+
+
+def _review(args: argparse.Namespace, settings: Any) -> int:
+    if args.run == "list":
+        return _review_list(args, settings)
+    if args.approve == args.reject:
+        raise UserError("give exactly one of --approve or --reject")
+    if not (args.note or "").strip():
+        raise UserError("--note is required: say why you approve or reject")
+    store = store_for(settings)
+    report_id = store.resolve(args.run)
+    rep = store.get(report_id)
+    if rep.status != "escalated":
+        raise UserError(f"{report_id} is {rep.status}, not awaiting owner review")
+    decision = {
+        "decision": "approve" if args.approve else "reject",
+        "note": args.note,
+        "who": _who(args),
+    }
+    outcome = _resume_graph(rep.run_id, decision, settings)
+    status = store.status(report_id)
+    if status == "escalated":  # the graph did not record it (or was not resumed): record here
+        status = apply_decision(store, report_id, decision["decision"], args.note, decision["who"])
+    print(f"{report_id} {decision['decision']}d by {decision['who']}: now {status}; {outcome}")
+    return 0
+
+
+def _correct(args: argparse.Namespace, settings: Any) -> int:
+    if not (args.note or "").strip():
+        raise UserError("--note is required: say why the report is corrected")
+    store = store_for(settings)
+    rec = correct(store, args.report, _who(args), args.what, args.note, retract=args.retract)
+    print(
+        f"{rec.report_id}: {rec.corrections['status']}, "
+        f"{rec.corrections['correction_count']} correction(s); status {rec.status}"
+    )
+    return 0
+
+
+def _site_build(args: argparse.Namespace, settings: Any) -> int:
+    summary = build_site(store_for(settings), Path(args.dir), progress=True)
+    print(f"built {summary.pages} pages ({summary.reports} reports) in {summary.out_dir}")
+    return 0
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        sys.stderr.write("site: " + (format % args) + "\n")
+
+
+def serve(directory: Path, port: int, host: str = "127.0.0.1") -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    try:
+        return http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as exc:
+        raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+def _site_serve(args: argparse.Namespace, settings: Any) -> int:
+    directory = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sovereign-site-"))
+    if not args.dir or not (directory / "index.html").exists():
+        build_site(store_for(settings), directory, progress=True)
+    server = serve(directory, args.port, args.host)
+    port = server.server_address[1]
+    print(f"serving {directory} at http://{args.host}:{port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    review = subparsers.add_parser(
+        "review", help="list escalated runs, or approve/reject one (resumes its graph)"
+    )
+    review.add_argument("run", metavar="RUN_ID|list", help="run id or SRCH:ID, or 'list'")
+    review.add_argument("--approve", action="store_true", help="publish it")
+    review.add_argument("--reject", action="store_true", help="do not publish it")
+    review.add_argument("--note", help="why (required for a decision)")
+    review.add_argument("--who", help="reviewer name; default the login name")
+    review.add_argument("--all", action="store_true", help="with 'list': every report")
+    review.set_defaults(func=_review)
+
+    corr = subparsers.add_parser("correct", help="append a correction to a report")
+    corr.add_argument("report", metavar="SRCH:ID", help="report id (or run id)")
+    corr.add_argument("--note", required=True, help="why: the correction itself")
+    corr.add_argument("--what", default="report", help="what is corrected, e.g. 'claim C3'")
+    corr.add_argument("--who", help="who corrects; default the login name")
+    corr.add_argument("--retract", action="store_true", help="retract the published report")
+    corr.set_defaults(func=_correct)
+
+    site = subparsers.add_parser("site", help="build or serve the public index site")
+    site_sub = site.add_subparsers(dest="site_command", metavar="build|serve", required=True)
+    build = site_sub.add_parser("build", help="write the static site into DIR")
+    build.add_argument("dir", metavar="DIR")
+    build.set_defaults(func=_site_build)
+    srv = site_sub.add_parser("serve", help="build (unless --dir has one) and serve on loopback")
+    srv.add_argument("--port", type=int, default=8765)
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--dir", help="serve this already built site")
+    srv.set_defaults(func=_site_serve)
