@@ -79,9 +79,11 @@ def record_run(state: dict[str, Any], settings: Any) -> PublicationRecord:
         run.report_id, run.run_id, digest, _jsonable(state), manifest, provenance, run.markdown
     )
     current = store.status(run.report_id)
-    if current in (None, "draft") and run.policy == "AUTO_APPROVE":
+    # only the first recording applies the policy: an owner's rejection is never undone by
+    # recording the run again
+    if current is None and run.policy == "AUTO_APPROVE":
         store.set_status(run.report_id, "published", SYSTEM, "policy AUTO_APPROVE", "auto")
-    elif current in (None, "draft") and run.owner_decision is None:
+    elif current is None:
         store.set_status(
             run.report_id, "escalated", SYSTEM, "; ".join(run.policy_reasons) or run.policy
         )

@@ -1,0 +1,156 @@
+"""Static site content (the browser test checks behaviour; this checks what is written)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from memory.publication import apply_decision, record_run, store_for
+from memory.publication.site.builder import build_site, graph_data
+from tests.pub_samples import sample_state
+
+EVIL = 'Attack <script>window.__pwned = 1</script> & "quotes"'
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    settings = SimpleNamespace(publications_path=tmp_path / "pub.sqlite")
+    ids = {
+        "auto": record_run(sample_state(tmp_path, "auto"), settings).report_id,
+        "evil": record_run(sample_state(tmp_path, "evil", title=EVIL), settings).report_id,
+        "low": record_run(
+            sample_state(tmp_path, "low", scores=(2.0, 3.0, 1.5), verified=0), settings
+        ).report_id,
+        "waiting": record_run(
+            sample_state(tmp_path, "waiting", policy="ESCALATE_TO_OWNER"), settings
+        ).report_id,
+        "rejected": record_run(
+            sample_state(tmp_path, "rejected", policy="ESCALATE_TO_OWNER"), settings
+        ).report_id,
+    }
+    apply_decision(store_for(settings), ids["rejected"], "reject", "no", "owner")
+    out = tmp_path / "site"
+    summary = build_site(store_for(settings), out)
+    assert summary.reports == 3
+    return out, ids
+
+
+def test_only_published_reports_appear(site: tuple[Path, dict[str, str]]) -> None:
+    out, ids = site
+    index = (out / "index.html").read_text()
+    for key in ("auto", "evil", "low"):
+        assert ids[key] in index
+        assert (out / "reports" / f"{ids[key][5:]}.html").exists()
+    for key in ("waiting", "rejected"):
+        assert ids[key] not in index
+        assert not (out / "reports" / f"{ids[key][5:]}.html").exists()
+
+
+def test_paper_strings_are_escaped(site: tuple[Path, dict[str, str]]) -> None:
+    out, ids = site
+    for page in [
+        out / "index.html",
+        out / "graph.html",
+        out / "reports" / f"{ids['evil'][5:]}.html",
+    ]:
+        text = page.read_text()
+        assert "<script>window.__pwned" not in text
+    report = (out / "reports" / f"{ids['evil'][5:]}.html").read_text()
+    assert (
+        "Attack &lt;script&gt;window.__pwned = 1&lt;/script&gt; &amp; &quot;quotes&quot;" in report
+    )
+
+
+def test_report_page_fields_and_downloads(site: tuple[Path, dict[str, str]]) -> None:
+    out, ids = site
+    hexid = ids["low"][5:]
+    html = (out / "reports" / f"{hexid}.html").read_text()
+    for field in (
+        "report-id",
+        "submitted",
+        "review-score",
+        "verification",
+        "tier",
+        "paper-level",
+        "grounded-claims",
+        "tier-basis",
+        "dim-evidence_strength",
+        "dim-uncertainty_disclosure",
+        "dim-reproducibility",
+        "correction-status",
+        "correction-count",
+        "manifest-contract",
+        "correction-contract",
+        "publisher",
+        "public-provenance",
+        "report-artifact",
+        "external-record",
+        "claim-lineage",
+        "review-method",
+        "quality-guide",
+        "provenance-contract",
+        "note",
+    ):
+        assert f'data-field="{field}"' in html, field
+    assert "Quarantine candidate" in html and "2.17/10" in html
+    assert "Review score is below 5.0" in html
+    manifest = json.loads((out / "reports" / hexid / "manifest.json").read_text())
+    prov_bytes = (out / "reports" / hexid / "provenance.json").read_bytes()
+    md_bytes = (out / "reports" / hexid / "report.md").read_bytes()
+    digests = {a["name"]: a["sha256"] for a in manifest["artifacts"]}
+    assert digests["provenance.json"] == hashlib.sha256(prov_bytes).hexdigest()
+    assert digests["report.md"] == hashlib.sha256(md_bytes).hexdigest()
+    for name in ("report.md", "manifest.json", "provenance.json", "corrections.json"):
+        assert f'href="{hexid}/{name}" download' in html
+
+
+def test_benchmarks_page_groups_claims(site: tuple[Path, dict[str, str]]) -> None:
+    out, _ = site
+    html = (out / "benchmarks.html").read_text()
+    found = re.findall(r'data-bench="([^"]+)"><h2>[^<]+</h2><p>(\d+) claim', html)
+    # every report has two MMMU claims and one DocVQA claim
+    assert dict(found) == {"DocVQA": "3", "MMMU": "6"}
+
+
+def test_graph_data_links_reports_claims_papers(site: tuple[Path, dict[str, str]]) -> None:
+    out, _ = site
+    raw = re.search(
+        r'<script type="application/json" id="graph-data">(.*?)</script>',
+        (out / "graph.html").read_text(),
+        re.S,
+    )
+    assert raw is not None
+    data = json.loads(raw.group(1))
+    kinds = [n["kind"] for n in data["nodes"]]
+    assert kinds.count("report") == 3 and kinds.count("claim") == 9 and kinds.count("paper") == 3
+    assert {e["kind"] for e in data["edges"]} >= {"has", "from", "SUPPORT"}
+    assert graph_data([]) == {"nodes": [], "edges": []}
+
+
+def test_about_and_mathematics_document_the_rules(site: tuple[Path, dict[str, str]]) -> None:
+    out, _ = site
+    about = (out / "about.html").read_text()
+    for word in (
+        "Quarantine candidate",
+        "Source-grounded",
+        "Reviewed synthesis",
+        "Provisional",
+        "L1",
+        "L4",
+        "paper-manifest-v1.1",
+        "source-provenance-v1",
+        "correction-record-v1",
+        "Evidence strength",
+        "all-MiniLM-L6-v2",
+    ):
+        assert word in about, word
+    for name in ("paper-manifest-v1.1", "source-provenance-v1", "correction-record-v1"):
+        assert json.loads((out / "schemas" / f"{name}.json").read_text())["title"] == name
+    math = (out / "mathematics.html").read_text()
+    for word in ("TF-IDF", "cos(c, d)", "consensus", "ECE"):
+        assert word in math

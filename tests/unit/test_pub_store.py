@@ -1,0 +1,142 @@
+"""The publication state machine and the append-only guarantee."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from memory.errors import UserError
+from memory.publication import apply_decision, correct, record_run, store_for
+from tests.pub_samples import sample_state
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> SimpleNamespace:
+    return SimpleNamespace(publications_path=tmp_path / "pub.sqlite")
+
+
+def test_auto_approve_publishes(tmp_path: Path, settings: SimpleNamespace) -> None:
+    rec = record_run(sample_state(tmp_path), settings)
+    assert rec.status == "published" and rec.published
+    history = store_for(settings).get(rec.report_id).history
+    assert [h.status for h in history] == ["published"]
+    assert history[0].decision == "auto"
+
+
+def test_escalate_then_approve_then_published(tmp_path: Path, settings: SimpleNamespace) -> None:
+    rec = record_run(sample_state(tmp_path, policy="ESCALATE_TO_OWNER"), settings)
+    assert rec.status == "escalated" and not rec.published
+    store = store_for(settings)
+    assert store.report_ids("escalated") == [rec.report_id]
+    assert apply_decision(store, rec.report_id, "approve", "checked sources", "owner") == (
+        "published"
+    )
+    history = store.get(rec.report_id).history
+    assert [h.status for h in history] == ["escalated", "approved", "published"]
+    assert history[1].who == "owner" and history[1].note == "checked sources"
+
+
+def test_rejection_is_not_published(tmp_path: Path, settings: SimpleNamespace) -> None:
+    rec = record_run(sample_state(tmp_path, policy="ESCALATE_TO_OWNER"), settings)
+    store = store_for(settings)
+    assert apply_decision(store, rec.report_id, "reject", "weak evidence", "owner") == "draft"
+    assert store.status(rec.report_id) == "draft"
+    assert store.report_ids("published") == []
+    with pytest.raises(UserError):  # a decided report is no longer awaiting review
+        apply_decision(store, rec.report_id, "approve", "changed my mind", "owner")
+    # recording the same run again does not sneak it back into review or publication
+    assert record_run(sample_state(tmp_path, policy="ESCALATE_TO_OWNER"), settings).status == (
+        "draft"
+    )
+
+
+def test_decision_carried_in_state_is_applied_once(
+    tmp_path: Path, settings: SimpleNamespace
+) -> None:
+    state = sample_state(tmp_path, policy="ESCALATE_TO_OWNER")
+    record_run(state, settings)
+    state["owner_decision"] = {"decision": "approve", "note": "ok", "who": "lead"}
+    rec = record_run(state, settings)
+    assert rec.status == "published"
+    assert record_run(state, settings).status == "published"
+    assert len(store_for(settings).get(rec.report_id).history) == 3
+
+
+def test_published_cannot_be_approved_again(tmp_path: Path, settings: SimpleNamespace) -> None:
+    rec = record_run(sample_state(tmp_path), settings)
+    with pytest.raises(UserError, match="not awaiting owner review"):
+        apply_decision(store_for(settings), rec.report_id, "approve", "x", "o")
+
+
+def test_same_state_is_idempotent_changed_state_adds_version(
+    tmp_path: Path, settings: SimpleNamespace
+) -> None:
+    state = sample_state(tmp_path)
+    first = record_run(state, settings)
+    assert record_run(state, settings).version == first.version == 1
+    state["claims"][0]["text"] = "A corrected wording of C1."
+    assert record_run(state, settings).version == 2
+
+
+def test_corrections_are_additive(tmp_path: Path, settings: SimpleNamespace) -> None:
+    rec = record_run(sample_state(tmp_path), settings)
+    store = store_for(settings)
+    correct(store, rec.report_id, "ann", "claim C1", "value is 10.0")
+    after = correct(store, rec.report_id.lower(), "bob", "claim C3", "DocVQA, not ChartQA")
+    assert [c["who"] for c in after.corrections["corrections"]] == ["ann", "bob"]
+    assert after.corrections["correction_count"] == 2
+    assert after.manifest["counts"]["corrections"] == 2
+    assert after.status == "published"
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE corrections SET why = 'rewritten'",
+        "DELETE FROM corrections",
+        "UPDATE status_events SET status = 'published'",
+        "DELETE FROM status_events",
+        "UPDATE versions SET markdown = 'edited'",
+        "DELETE FROM versions",
+        "UPDATE reports SET run_id = 'other'",
+        "DELETE FROM reports",
+    ],
+)
+def test_update_and_delete_are_refused(tmp_path: Path, settings: SimpleNamespace, sql: str) -> None:
+    rec = record_run(sample_state(tmp_path), settings)
+    correct(store_for(settings), rec.report_id, "ann", "claim C1", "value is 10.0")
+    conn = sqlite3.connect(settings.publications_path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute(sql)
+    conn.close()
+    assert store_for(settings).get(rec.report_id).corrections[0]["why"] == "value is 10.0"
+
+
+def test_retraction_is_a_record_and_a_status(tmp_path: Path, settings: SimpleNamespace) -> None:
+    rec = record_run(sample_state(tmp_path), settings)
+    out = correct(store_for(settings), rec.report_id, "ann", "report", "wrong paper", retract=True)
+    assert out.status == "retracted"
+    assert out.corrections["status"] == "RETRACTED"
+    assert out.corrections["corrections"][0]["kind"] == "retraction"
+    with pytest.raises(UserError):
+        correct(store_for(settings), rec.report_id, "ann", "report", "again", retract=True)
+
+
+def test_empty_correction_and_unknown_report_are_one_line_errors(
+    tmp_path: Path, settings: SimpleNamespace
+) -> None:
+    rec = record_run(sample_state(tmp_path), settings)
+    with pytest.raises(UserError, match="who, what and why"):
+        correct(store_for(settings), rec.report_id, "ann", "claim C1", "  ")
+    with pytest.raises(UserError, match="no report or run"):
+        correct(store_for(settings), "SRCH:00000000", "ann", "x", "y")
+
+
+def test_state_without_question_is_refused(tmp_path: Path, settings: SimpleNamespace) -> None:
+    state = sample_state(tmp_path)
+    del state["question"]
+    with pytest.raises(ValueError, match="question"):
+        record_run(state, settings)
