@@ -1,0 +1,153 @@
+"""Tribunal plumbing: the draft's measurable properties every reviewer scores from, the
+shared LLM review step with its grounding checks, and the consensus of one round."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from agents.llm import Proposal, propose
+from graph.models import Claim, Conflict, FacetCoverage, Review, Verification
+
+
+@dataclass
+class Draft:
+    """What reviewers see, typed."""
+
+    question: str
+    round: int
+    claims: list[Claim]
+    verifications: dict[str, Verification]
+    conflicts: list[Conflict]
+    coverage: list[FacetCoverage]
+    target_status: str
+
+    @classmethod
+    def from_task(cls, task: dict[str, Any]) -> Draft:
+        return cls(
+            question=task["question"],
+            round=task["round"],
+            claims=[Claim.model_validate(c) for c in task.get("claims", [])],
+            verifications={
+                v["claim_id"]: Verification.model_validate(v) for v in task.get("verifications", [])
+            },
+            conflicts=[Conflict.model_validate(c) for c in task.get("conflicts", [])],
+            coverage=[FacetCoverage.model_validate(c) for c in task.get("coverage", [])],
+            target_status=task.get("target_status", "none_named"),
+        )
+
+    @property
+    def verified(self) -> list[Claim]:
+        return [c for c in self.claims if self._status(c) == "verified"]
+
+    @property
+    def unverified(self) -> list[Claim]:
+        return [c for c in self.claims if self._status(c) != "verified"]
+
+    def _status(self, claim: Claim) -> str:
+        v = self.verifications.get(claim.id)
+        return v.status if v else "unverified"
+
+    @property
+    def verified_share(self) -> float:
+        return len(self.verified) / len(self.claims) if self.claims else 0.0
+
+    @property
+    def coverage_share(self) -> float:
+        if not self.coverage:
+            return 1.0 if self.claims else 0.0
+        return sum(c.covered for c in self.coverage) / len(self.coverage)
+
+    @property
+    def mean_relevance(self) -> float:
+        return sum(c.relevance for c in self.claims) / len(self.claims) if self.claims else 0.0
+
+    def mean_confidence(self) -> float:
+        vs = [self.verifications[c.id].confidence for c in self.verified]
+        return sum(vs) / len(vs) if vs else 0.0
+
+
+def clamp(x: float) -> float:
+    return round(max(0.0, min(10.0, float(x))), 2)
+
+
+def score_of(rubric: dict[str, float]) -> float:
+    return clamp(sum(rubric.values()) / len(rubric)) if rubric else 0.0
+
+
+def check_review(review: Review, role: str, claim_ids: set[str]) -> list[str]:
+    problems: list[str] = []
+    if review.role != role:
+        problems.append(f"role must be {role}")
+    if not 0 <= review.score <= 10 or any(not 0 <= v <= 10 for v in review.rubric.values()):
+        problems.append("scores must lie in 0..10")
+    for concern in review.concerns:
+        unknown = [cid for cid in concern.claim_ids if cid not in claim_ids]
+        if unknown:
+            problems.append(f"concern cites unknown claim ids {unknown}")
+    return problems
+
+
+def review_with(
+    llm: Any, role: str, task: dict[str, Any], fallback: Callable[[], Review]
+) -> Proposal[Review]:
+    draft = Draft.from_task(task)
+    # prompt_vars keys: role (str), round (int), question (str), facets (dict of lists),
+    # claims (list of {"id", "text", "source_id", "status", "confidence"}),
+    # conflicts (list of {"metric", "setting", "claim_ids", "note"}),
+    # coverage (list of {"facet", "value", "covered", "note"}), threshold (float)
+    prompt_vars = {
+        "role": role,
+        "round": draft.round,
+        "question": draft.question,
+        "facets": task.get("facets", {}),
+        "claims": [
+            {
+                "id": c.id,
+                "text": c.text,
+                "source_id": c.source_id,
+                "status": draft._status(c),
+                "confidence": draft.verifications[c.id].confidence
+                if c.id in draft.verifications
+                else 0.0,
+            }
+            for c in draft.claims
+        ],
+        "conflicts": [
+            c.model_dump(include={"metric", "setting", "claim_ids", "note"})
+            for c in draft.conflicts
+        ],
+        "coverage": [
+            c.model_dump(include={"facet", "value", "covered", "note"}) for c in draft.coverage
+        ],
+        "threshold": task.get("settings_used", {}).get("consensus_threshold", 6.5),
+    }
+    ids = {c.id for c in draft.claims}
+    proposal = propose(
+        llm,
+        role.lower(),
+        Review,
+        prompt_vars,
+        check=lambda r: check_review(r, role, ids),
+        fallback=fallback,
+    )
+    value = proposal.value
+    value.round = draft.round
+    value.score = clamp(value.score)
+    value.rubric = {k: clamp(v) for k, v in value.rubric.items()}
+    value.origin = proposal.origin
+    return proposal
+
+
+def consensus(reviews: list[dict[str, Any]], round: int) -> float:
+    """Mean score of the round's reviews (one per role, the last one if repeated)."""
+    latest: dict[str, float] = {}
+    for r in reviews:
+        if r["round"] == round:
+            latest[r["role"]] = float(r["score"])
+    return round_score(sum(latest.values()) / len(latest)) if latest else 0.0
+
+
+def round_score(x: float) -> float:
+    return float(f"{x:.2f}")

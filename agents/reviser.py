@@ -1,0 +1,110 @@
+"""Turn the tribunal's concerns into targeted queries for the next search round: uncovered
+facets first (they block approval), then unverified claims (search for corroboration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.facets import content_tokens
+from agents.llm import Proposal, propose
+from agents.planner import MAX_QUERY_CHARS
+from graph.models import Claim, FacetCoverage, Facets, Review, RevisionPlan, SearchQuery
+
+
+def deterministic_plan(
+    round: int,
+    facets: Facets,
+    coverage: list[FacetCoverage],
+    claims: list[Claim],
+    reviews: list[Review],
+    previous: set[str],
+    n: int,
+) -> RevisionPlan:
+    entity = " ".join(content_tokens(facets.entity[0])[:3]) if facets.entity else ""
+    by_id = {c.id: c for c in claims}
+    candidates: list[tuple[str, str]] = []
+    for cov in coverage:
+        if not cov.covered:
+            value = cov.value.replace(" on ", " ")
+            candidates.append((f"{value}", f"cover {cov.facet} '{cov.value}'"))
+            if entity:
+                candidates.append((f"{entity} {value}", f"cover {cov.facet} '{cov.value}'"))
+    for review in reviews:
+        for concern in review.concerns:
+            for cid in concern.claim_ids:
+                claim = by_id.get(cid)
+                if claim is None:
+                    continue
+                words = content_tokens(claim.text)
+                keys = [w for w in words if not w.replace(".", "").isdigit()][:5]
+                candidates.append((" ".join(keys), f"corroborate {cid} ({review.role})"))
+    out: list[SearchQuery] = []
+    seen = {p.lower() for p in previous}
+    for text, purpose in candidates:
+        text = " ".join(text.split())[:MAX_QUERY_CHARS]
+        if not text or text.lower() in seen:
+            continue
+        seen.add(text.lower())
+        out.append(SearchQuery(text=text, purpose=purpose, round=round))
+        if len(out) == n:
+            break
+    reasons = sorted({q.purpose.split(" (")[0] for q in out})
+    return RevisionPlan(
+        round=round,
+        queries=out,
+        rationale="; ".join(reasons) if out else "no new query could be derived from the concerns",
+    )
+
+
+def check_plan(plan: RevisionPlan, n: int) -> list[str]:
+    if not plan.queries:
+        return ["no queries proposed"]
+    if len(plan.queries) > n:
+        return [f"at most {n} queries"]
+    if any(not q.text.strip() or len(q.text) > MAX_QUERY_CHARS for q in plan.queries):
+        return [f"every query must be 1..{MAX_QUERY_CHARS} characters"]
+    return []
+
+
+def revise(
+    llm: Any,
+    round: int,
+    question: str,
+    facets: Facets,
+    coverage: list[FacetCoverage],
+    claims: list[Claim],
+    reviews: list[Review],
+    previous: set[str],
+    n: int,
+) -> Proposal[RevisionPlan]:
+    # prompt_vars keys: round (int), question (str), facets (dict of lists),
+    # uncovered (list of {"facet", "value", "note"}), concerns (list of {"role", "text",
+    # "claim_ids"}), previous_queries (list of str), num_queries (int)
+    prompt_vars = {
+        "round": round,
+        "question": question,
+        "facets": facets.model_dump(),
+        "uncovered": [
+            c.model_dump(include={"facet", "value", "note"}) for c in coverage if not c.covered
+        ],
+        "concerns": [
+            {"role": r.role, "text": c.text, "claim_ids": c.claim_ids}
+            for r in reviews
+            for c in r.concerns
+        ],
+        "previous_queries": sorted(previous),
+        "num_queries": n,
+    }
+    proposal = propose(
+        llm,
+        "reviser",
+        RevisionPlan,
+        prompt_vars,
+        check=lambda p: check_plan(p, n),
+        fallback=lambda: deterministic_plan(round, facets, coverage, claims, reviews, previous, n),
+    )
+    proposal.value.round = round
+    for q in proposal.value.queries:
+        q.round = round
+    proposal.value.origin = proposal.origin
+    return proposal

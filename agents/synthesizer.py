@@ -1,0 +1,54 @@
+"""SYNTHESIZER: does the draft answer the question — facet coverage, relevance, breadth."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.consensus import Draft, review_with, score_of
+from agents.llm import Proposal
+from graph.models import Concern, Review
+
+ROLE = "SYNTHESIZER"
+OFF_TOPIC = 0.25
+
+
+def deterministic_review(task: dict[str, Any]) -> Review:
+    d = Draft.from_task(task)
+    sources = {c.source_id for c in d.claims}
+    rubric = {
+        "facet_coverage": 10 * d.coverage_share if d.claims else 0.0,
+        "relevance": 10 * d.mean_relevance,
+        "breadth": min(10.0, 2.5 * len(sources)),
+    }
+    concerns: list[Concern] = []
+    for cov in d.coverage:
+        if not cov.covered:
+            touching = [c.id for c in d.claims if cov.value in c.facets]
+            concerns.append(
+                Concern(
+                    text=f"uncovered {cov.facet}: {cov.note or cov.value}",
+                    claim_ids=touching,
+                    severity="high" if cov.facet in ("metric", "benchmark") else "medium",
+                )
+            )
+    off = [c.id for c in d.claims if c.relevance < OFF_TOPIC]
+    if off:
+        concerns.append(
+            Concern(text="claims barely touch the question", claim_ids=off, severity="low")
+        )
+    if not d.claims:
+        concerns.append(Concern(text="no claims bear on the question", severity="high"))
+    covered = sum(c.covered for c in d.coverage)
+    return Review(
+        role=ROLE,
+        round=d.round,
+        score=score_of(rubric),
+        rubric={k: round(v, 2) for k, v in rubric.items()},
+        concerns=concerns,
+        summary=f"{covered}/{len(d.coverage)} facets covered by retrieved sources; "
+        f"claims from {len(sources)} source(s).",
+    )
+
+
+def review(llm: Any, task: dict[str, Any]) -> Proposal[Review]:
+    return review_with(llm, ROLE, task, lambda: deterministic_review(task))

@@ -1,0 +1,86 @@
+"""Verify each claim against OTHER retrieved sources (never its own paper) with the verifier
+chosen in settings, and aggregate the per-document verdicts into one status per claim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.models import Claim, DocVerdict, EvidenceDoc, Verification
+from memory.models import Paper
+
+
+def evidence_for(claim: Claim, memory: Any, papers: dict[str, Paper], k: int) -> list[EvidenceDoc]:
+    """The k nearest retrieved papers to the claim, its own source excluded."""
+    others = [pid for pid in papers if pid != claim.source_id]
+    if not others:
+        return []
+    hits = memory.query(
+        claim.text, k=k, kind="paper", exclude_sources=[claim.source_id], restrict_to=others
+    )
+    docs: list[EvidenceDoc] = []
+    for hit in hits:
+        paper = papers.get(hit.source_id)
+        if paper is None or hit.source_id == claim.source_id:
+            continue
+        if any(d.doc_id == hit.source_id for d in docs):
+            continue
+        docs.append(
+            EvidenceDoc(
+                doc_id=paper.arxiv_id,
+                title=paper.title,
+                sentences=paper.sentences(),
+                retrieval_score=float(hit.score),
+            )
+        )
+    return docs
+
+
+def aggregate(
+    claim: Claim, docs: list[EvidenceDoc], verdicts: list[DocVerdict], method: str
+) -> Verification:
+    """verified: some other source SUPPORTs; contradicted: one CONTRADICTs and none supports."""
+    verdicts = [v for v in verdicts if v.doc_id != claim.source_id]
+    support = [v for v in verdicts if v.label == "SUPPORT"]
+    contra = [v for v in verdicts if v.label == "CONTRADICT"]
+    by_id = {d.doc_id: d for d in docs}
+    if support:
+        status, best = "verified", max(support, key=lambda v: v.confidence)
+    elif contra:
+        status, best = "contradicted", max(contra, key=lambda v: v.confidence)
+    else:
+        status, best = "unverified", None
+    quotes: list[str] = []
+    if best is not None and best.doc_id in by_id:
+        sents = by_id[best.doc_id].sentences
+        quotes = [sents[i] for i in best.rationale if 0 <= i < len(sents)]
+    # an unverified claim has no supporting evidence: its confidence is 0, not P(NEI)
+    confidence = best.confidence if best is not None else 0.0
+    return Verification(
+        claim_id=claim.id,
+        status=status,  # type: ignore[arg-type]
+        confidence=round(float(confidence), 4),
+        method=method,
+        evidence=verdicts,
+        evidence_quotes=quotes,
+    )
+
+
+def verify_claims(
+    claims: list[Claim],
+    memory: Any,
+    papers: dict[str, Paper],
+    verifier: Any,
+    method: str,
+    k: int,
+) -> list[Verification]:
+    out: list[Verification] = []
+    for claim in claims:
+        docs = evidence_for(claim, memory, papers, k)
+        if verifier is None or not docs:
+            out.append(
+                Verification(claim_id=claim.id, status="unverified", confidence=0.0, method=method)
+            )
+            continue
+        verdicts = list(verifier.verify(claim.text, docs))
+        out.append(aggregate(claim, docs, verdicts, method))
+    return out

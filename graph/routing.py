@@ -1,0 +1,86 @@
+"""Conditional edges: where the graph goes after each decision point. Fan-out uses `Send` so
+the searches and the three reviewers run as parallel branches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.types import Send
+
+from graph.state import ResearchState
+
+REVIEWERS = ("skeptic", "validator", "synthesizer")
+POLICY = "apply_policy"
+
+
+def stopped(state: ResearchState) -> bool:
+    return bool(state.get("input_error") or state.get("halted"))
+
+
+def after_resolve(state: ResearchState) -> str:
+    if stopped(state) or state.get("target_status") in ("not_found", "unavailable"):
+        return POLICY
+    return "extract_facets"
+
+
+def _search_sends(state: ResearchState, round: int) -> list[Send]:
+    run_id = state.get("run_id", "")
+    return [
+        Send(
+            "search_arxiv",
+            {
+                "run_id": run_id,
+                "query": q,
+                "round": round,
+                "settings_used": state.get("settings_used", {}),
+            },
+        )
+        for q in state.get("queries", [])
+        if q.get("round", 0) == round
+    ]
+
+
+def fan_out_search(state: ResearchState) -> list[Send] | str:
+    """One branch per query of the current round (after planning or a revision)."""
+    if stopped(state):
+        return POLICY
+    sends = _search_sends(state, int(state.get("revision_round", 0)))
+    return sends or POLICY
+
+
+def after_index(state: ResearchState) -> str:
+    return POLICY if stopped(state) else "extract_claims"
+
+
+def fan_out_review(state: ResearchState) -> list[Send] | str:
+    if stopped(state):
+        return POLICY
+    task: dict[str, Any] = {
+        "run_id": state.get("run_id", ""),
+        "round": int(state.get("revision_round", 0)),
+        "question": state.get("question", ""),
+        "facets": state.get("facets", {}),
+        "claims": state.get("claims", []),
+        "verifications": state.get("verifications", []),
+        "conflicts": state.get("conflicts", []),
+        "coverage": state.get("coverage", []),
+        "target_status": state.get("target_status", "none_named"),
+        "settings_used": state.get("settings_used", {}),
+    }
+    return [Send(role, dict(task)) for role in REVIEWERS]
+
+
+def after_consensus(state: ResearchState) -> str:
+    """Loop back for revision while below threshold and under the revision cap."""
+    s = state.get("settings_used", {})
+    threshold = float(s.get("consensus_threshold", 6.5))
+    cap = int(s.get("max_revisions", 2))
+    if float(state.get("consensus", 0.0)) < threshold and int(state.get("revision_round", 0)) < cap:
+        return "revise"
+    return POLICY
+
+
+def after_report(state: ResearchState) -> str:
+    if state.get("policy") == "ESCALATE_TO_OWNER" and state.get("owner_review"):
+        return "owner_review"
+    return "publish"
