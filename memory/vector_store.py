@@ -67,7 +67,9 @@ def _register_embedding_function() -> type:
         def _get(self) -> Embedder:
             if self._embedder is None:
                 self._embedder = get_embedder(
-                    self._config.get("backend", "local"), self._config.get("model_id")
+                    self._config.get("backend", "local"),
+                    self._config.get("model_id"),
+                    dim=self._config.get("dim"),
                 )
             return self._embedder
 

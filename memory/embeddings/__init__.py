@@ -42,6 +42,7 @@ def get_embedder(
     rpm: int = 40,
     batch_size: int = 32,
     timeout_s: float = 30.0,
+    dim: int | None = None,
 ) -> Embedder:
     """The embedder for a backend name; unknown names and models are one clear error."""
     if backend == "local":
@@ -59,9 +60,10 @@ def get_embedder(
             rpm=rpm,
             batch_size=batch_size,
             timeout_s=timeout_s,
+            dim=dim,
         )
     if backend == "hash":
-        return HashingEmbedder()
+        return HashingEmbedder(dim or 256)
     raise UserError(f"unknown embedding backend {backend!r}; choose local or nim")
 
 
