@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from memory.errors import UserError
+from memory.publication.pending import paused_runs
+from memory.publication.runview import report_id_for
 from memory.publication.service import apply_decision, correct, store_for
 from memory.publication.site.builder import build_site
+from memory.publication.store import STATUSES
 
 
 def _who(args: argparse.Namespace) -> str:
@@ -27,15 +30,13 @@ def _who(args: argparse.Namespace) -> str:
 
 def _review_list(args: argparse.Namespace, settings: Any) -> int:
     store = store_for(settings)
-    statuses = (
-        ("escalated",)
-        if not args.all
-        else ("draft", "escalated", "approved", "published", "retracted")
-    )
+    statuses = STATUSES if args.all else ("escalated",)
     shown = 0
+    known = set()
     for status in statuses:
         for report_id in store.report_ids(status):
             rep = store.get(report_id)
+            known.add(rep.run_id)
             q = rep.manifest["quality"]
             print(
                 f"{report_id}  {rep.run_id}  {status:<9}  "
@@ -43,22 +44,50 @@ def _review_list(args: argparse.Namespace, settings: Any) -> int:
                 f"{q['verification_level']['code']}  {q['tier']}  {rep.manifest['question']}"
             )
             shown += 1
+    for paused in paused_runs(Path(settings.checkpoint_path)):
+        if paused.run_id in known:
+            continue
+        reasons = "; ".join(paused.reasons) or "escalated"
+        print(
+            f"{report_id_for(paused.run_id)}  {paused.run_id}  paused     {reasons}  "
+            f"report: {paused.report_path or '-'}"
+        )
+        shown += 1
     if not shown:
         print("no reports awaiting owner review" if not args.all else "no reports recorded")
     return 0
 
 
-def _resume_graph(run_id: str, decision: dict[str, str], settings: Any) -> str:
-    """Resume the paused graph thread through the graph's runner; returns a one-line outcome."""
+def _resume_graph(thread_id: str, decision: dict[str, str], settings: Any) -> None:
+    """Resume the paused thread with the owner's decision. Uses the graph's runner helper when
+    it has one; otherwise compiles the graph over the same SQLite checkpointer."""
     try:
         from graph import runner  # lazy: memory must not import graph at module level
-    except ImportError as exc:
-        return f"graph not resumed (graph.runner unavailable: {exc})"
-    resume = getattr(runner, "resume_run", None) or getattr(runner, "resume", None)
-    if resume is None:
-        return "graph not resumed (graph.runner has no resume helper)"
-    resume(run_id, decision, settings)
-    return "graph resumed from its owner-review interrupt"
+
+        helper = getattr(runner, "resume_run", None)
+    except ImportError:
+        helper = None
+    if helper is not None:
+        helper(thread_id, decision, settings)
+        return
+    from langgraph.checkpoint.sqlite import SqliteSaver
+    from langgraph.types import Command
+
+    from graph.builder import build_graph
+
+    with SqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
+        graph = build_graph(settings, checkpointer=saver)
+        graph.invoke(Command(resume=decision), config={"configurable": {"thread_id": thread_id}})
+
+
+def _find_paused(ref: str, settings: Any) -> str | None:
+    ref_up = ref.strip().upper()
+    for paused in paused_runs(Path(settings.checkpoint_path)):
+        if ref.strip() in (paused.run_id, paused.thread_id) or ref_up == report_id_for(
+            paused.run_id
+        ):
+            return paused.thread_id
+    return None
 
 
 def _review(args: argparse.Namespace, settings: Any) -> int:
@@ -68,21 +97,28 @@ def _review(args: argparse.Namespace, settings: Any) -> int:
         raise UserError("give exactly one of --approve or --reject")
     if not (args.note or "").strip():
         raise UserError("--note is required: say why you approve or reject")
-    store = store_for(settings)
-    report_id = store.resolve(args.run)
-    rep = store.get(report_id)
-    if rep.status != "escalated":
-        raise UserError(f"{report_id} is {rep.status}, not awaiting owner review")
     decision = {
         "decision": "approve" if args.approve else "reject",
         "note": args.note,
         "who": _who(args),
     }
-    outcome = _resume_graph(rep.run_id, decision, settings)
-    status = store.status(report_id)
-    if status == "escalated":  # the graph did not record it (or was not resumed): record here
+    store = store_for(settings)
+    thread = _find_paused(args.run, settings)
+    if thread is not None:
+        print(f"resuming paused run {thread} with the owner's decision…", file=sys.stderr)
+        _resume_graph(thread, decision, settings)
+        report_id = store.resolve(thread)  # the graph's publish step recorded it
+        status = store.status(report_id)
+        if status == "escalated":  # the graph did not apply the decision: record it here
+            status = apply_decision(
+                store, report_id, decision["decision"], args.note, decision["who"]
+            )
+        how = "graph resumed from its owner-review interrupt"
+    else:
+        report_id = store.resolve(args.run)
         status = apply_decision(store, report_id, decision["decision"], args.note, decision["who"])
-    print(f"{report_id} {decision['decision']}d by {decision['who']}: now {status}; {outcome}")
+        how = "run had finished; decision recorded in the publication store"
+    print(f"{report_id} {decision['decision']}d by {decision['who']}: now {status} ({how})")
     return 0
 
 

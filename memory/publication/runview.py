@@ -156,7 +156,8 @@ def read_run(state: dict[str, Any]) -> RunView:
     if isinstance(policy, dict):
         reasons = policy.get("reasons", reasons)
         policy = policy.get("decision") or policy.get("policy") or "ESCALATE_TO_OWNER"
-    settings = _first(state, "settings", "settings_used", "config", default={})
+    settings = {**_as_dict(_first(state, "settings", "settings_used", "config", default={}))}
+    settings.update(_run_info(state))
     return RunView(
         run_id=str(run_id),
         question=str(question),
@@ -174,7 +175,7 @@ def read_run(state: dict[str, Any]) -> RunView:
         facet_coverage=_dicts(_first(state, "facet_coverage", "coverage", default=[])),
         events=_dicts(_first(state, "provenance", "events", "provenance_events", default=[])),
         timings=_timings(_first(state, "timings", default={})),
-        settings=_as_dict(settings),
+        settings=settings,
         markdown=str(markdown) if markdown is not None else None,
         markdown_name=markdown_name,
         submitted_at=_iso(_first(state, "finished_at", "started_at", "created_at")),
@@ -185,6 +186,29 @@ def read_run(state: dict[str, Any]) -> RunView:
             if state.get(k)
         },
     )
+
+
+def _run_info(state: dict[str, Any]) -> dict[str, Any]:
+    """Ids of what actually ran (the embedder and verifier the services resolved), from the
+    run's JSON file beside the report; these beat the requested settings."""
+    info = state.get("run_info")
+    if info is None and state.get("json_path"):
+        path = Path(str(state["json_path"]))
+        try:
+            info = json.loads(path.read_text(encoding="utf-8")).get("run_info")
+        except (OSError, ValueError, AttributeError):
+            info = None
+    if not isinstance(info, dict):
+        return {}
+    out: dict[str, Any] = {}
+    emb = info.get("embedding") or {}
+    if isinstance(emb, dict) and emb.get("model"):
+        out["embedding_model"] = str(emb["model"])
+        if emb.get("backend"):
+            out["embedding_backend"] = str(emb["backend"])
+    if info.get("verifier"):
+        out["verifier"] = str(info["verifier"])
+    return out
 
 
 def _timings(value: Any) -> dict[str, Any] | list[dict[str, Any]]:
