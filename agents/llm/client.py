@@ -8,7 +8,6 @@ tokens must be counted for the run's report. Replies are parsed leniently; wheth
 
 from __future__ import annotations
 
-import copy
 import email.utils
 import json
 import re
@@ -22,6 +21,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from agents.llm.rendering import render
+from agents.llm.schemas import LLAMA_CPP_MAX_STRING, request_schema
 from agents.llm.usage import UsageCounter
 from graph.settings import Settings
 from memory.errors import ServiceUnavailable
@@ -31,8 +31,6 @@ T = TypeVar("T", bound=BaseModel)
 JsonMode = Literal["json_schema", "json_object", "none"]
 
 _SCHEMA_HOSTS = ("integrate.api.nvidia.com", "api.openai.com")
-DEFAULT_MAX_STRING = 2000  # maxLength put on strings the schema leaves open
-DEFAULT_MAX_ITEMS = 40
 _MAX_JSON_STARTS = 200  # how many '{' positions to try when digging JSON out of prose
 
 
@@ -45,45 +43,6 @@ class LLMUnavailable(ServiceUnavailable):
 
 
 # --- JSON schema for the request ---------------------------------------------------------------
-
-
-def _inline_refs(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
-    if depth > 20:
-        raise ValueError("schema nests too deeply (recursive model?)")
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            target = copy.deepcopy(defs[ref.removeprefix("#/$defs/")])
-            rest = {k: v for k, v in node.items() if k != "$ref"}
-            target.update(rest)
-            return _inline_refs(target, defs, depth + 1)
-        return {k: _inline_refs(v, defs, depth + 1) for k, v in node.items() if k != "$defs"}
-    if isinstance(node, list):
-        return [_inline_refs(v, defs, depth + 1) for v in node]
-    return node
-
-
-def _bound(node: Any) -> None:
-    """Put maxLength on open strings and maxItems on open arrays, so a constrained decoder
-    cannot run away and the model sees the budget."""
-    if isinstance(node, dict):
-        if node.get("type") == "string" and "maxLength" not in node and "enum" not in node:
-            node["maxLength"] = DEFAULT_MAX_STRING
-        if node.get("type") == "array" and "maxItems" not in node:
-            node["maxItems"] = DEFAULT_MAX_ITEMS
-        for value in node.values():
-            _bound(value)
-    elif isinstance(node, list):
-        for value in node:
-            _bound(value)
-
-
-def request_schema(output_model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema, self-contained ($refs inlined) and bounded."""
-    raw = output_model.model_json_schema()
-    schema = _inline_refs(raw, raw.get("$defs", {}))
-    _bound(schema)
-    return dict(schema)
 
 
 def pick_json_mode(base_url: str, configured: str) -> JsonMode:
@@ -249,8 +208,8 @@ class OpenAIChat:
         feedback: str | None = None,
     ) -> T:
         prompt = render(role, prompt_vars, output_model, feedback)
-        schema = request_schema(output_model)
-        text = self.complete(role, prompt.messages, schema)
+        cap = LLAMA_CPP_MAX_STRING if self.json_mode == "json_object" else None
+        text = self.complete(role, prompt.messages, request_schema(output_model, cap))
         return parse_reply(text, output_model)
 
     def complete(

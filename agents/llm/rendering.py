@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from agents.llm.schemas import request_schema
 from memory.errors import UserError
 
 FENCE_OPEN = "<<<DATA {name}>>>"
@@ -80,7 +81,7 @@ def placeholders(role: str) -> set[str]:
 
 
 def compact_schema(output_model: type[BaseModel]) -> str:
-    return json.dumps(output_model.model_json_schema(), separators=(",", ":"))
+    return json.dumps(request_schema(output_model), separators=(",", ":"))
 
 
 def render(

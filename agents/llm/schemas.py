@@ -4,12 +4,17 @@ Scores are clamped to the rubric's range (a model saying 15/10 means 10/10, not 
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
 
 SCORE_MIN = 0.0
 SCORE_MAX = 10.0
+DEFAULT_MAX_STRING = 2000  # maxLength put on strings the schema leaves open
+DEFAULT_MAX_ITEMS = 40
+LLAMA_CPP_MAX_STRING = 1000  # llama.cpp's grammar parser rejects much larger repetitions
 
 
 def clamp_score(value: Any) -> Any:
@@ -83,3 +88,48 @@ class RevisionDraft(BaseModel):
 
     queries: list[PlannedQuery] = Field(min_length=1, max_length=12)
     rationale: str = Field("", max_length=2000)
+
+
+# --- the schema sent with a request ----------------------------------------------------------
+
+
+def _inline_refs(node: Any, defs: Mapping[str, Any], depth: int = 0) -> Any:
+    if depth > 20:
+        raise ValueError("schema nests too deeply (recursive model?)")
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            target = copy.deepcopy(defs[ref.removeprefix("#/$defs/")])
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            target.update(rest)
+            return _inline_refs(target, defs, depth + 1)
+        return {k: _inline_refs(v, defs, depth + 1) for k, v in node.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs, depth + 1) for v in node]
+    return node
+
+
+def _bound(node: Any, cap: int | None) -> None:
+    """Put maxLength on open strings (at most `cap`) and maxItems on open arrays, so a
+    constrained decoder cannot run away and the model sees the budget."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "enum" not in node:
+            limit = node.get("maxLength", DEFAULT_MAX_STRING)
+            node["maxLength"] = min(limit, cap) if cap else limit
+        if node.get("type") == "array" and "maxItems" not in node:
+            node["maxItems"] = DEFAULT_MAX_ITEMS
+        for value in node.values():
+            _bound(value, cap)
+    elif isinstance(node, list):
+        for value in node:
+            _bound(value, cap)
+
+
+def request_schema(output_model: type[BaseModel], max_string: int | None = None) -> dict[str, Any]:
+    """The model's JSON schema, self-contained ($refs inlined: small models copy "$ref" text
+    into answers) and bounded. llama.cpp expands maxLength into grammar rules and refuses
+    large ones, so its requests pass `max_string=LLAMA_CPP_MAX_STRING`."""
+    raw = output_model.model_json_schema()
+    schema = _inline_refs(raw, raw.get("$defs", {}))
+    _bound(schema, max_string)
+    return dict(schema)

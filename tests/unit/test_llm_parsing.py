@@ -12,11 +12,16 @@ from agents.llm.client import (
     extract_json,
     parse_reply,
     pick_json_mode,
-    request_schema,
     response_format,
     retry_after_seconds,
 )
-from agents.llm.schemas import ClaimList, QueryPlan, ReviewDraft
+from agents.llm.schemas import (
+    LLAMA_CPP_MAX_STRING,
+    ClaimList,
+    QueryPlan,
+    ReviewDraft,
+    request_schema,
+)
 
 
 def test_extract_json_from_code_fence_and_prose() -> None:
@@ -76,6 +81,13 @@ def test_request_schema_is_self_contained_and_bounded() -> None:
     assert open_schema["properties"]["note"]["maxLength"] > 0
     assert open_schema["properties"]["tags"]["items"]["maxLength"] > 0
     assert open_schema["properties"]["tags"]["maxItems"] > 0
+
+
+def test_llama_cpp_schema_caps_every_string() -> None:
+    capped = request_schema(ClaimList, LLAMA_CPP_MAX_STRING)
+    claim = capped["properties"]["claims"]["items"]["properties"]
+    assert claim["quote"]["maxLength"] == LLAMA_CPP_MAX_STRING  # 3000 in the model
+    assert claim["source_id"]["maxLength"] == 64  # already below the cap
 
 
 def test_json_mode_by_provider() -> None:
