@@ -105,69 +105,54 @@ class ClaimSet(BaseModel):
     claims: list[Claim] = Field(default_factory=list)
 
 
-def deterministic_claims(
-    question: str,
-    facets: Facets,
-    papers: list[Paper],
-    target_id: str | None,
-    max_claims: int,
+MAX_SOURCES_PER_ROUND = 12  # sources read per round (each is one parallel branch)
+
+
+def source_candidates(
+    question: str, facets: Facets, paper: Paper, is_target: bool
 ) -> tuple[list[Claim], list[dict[str, Any]]]:
-    candidates: list[tuple[float, Claim]] = []
-    dropped: list[tuple[float, dict[str, Any]]] = []
-    for paper in papers:
-        is_target = paper.arxiv_id == target_id
-        scored = []
-        for idx, sentence in enumerate(split_sentences(paper.abstract)):
-            rel, hits = relevance(sentence, paper.title, question, facets, is_target)
-            bears = bool(hits) and rel >= 0.15
-            if not bears:
-                continue
-            if not is_measurable(sentence):
-                dropped.append(
-                    (
-                        rel,
-                        {
-                            "text": sentence,
-                            "source_id": paper.arxiv_id,
-                            "sentence_index": idx,
-                            "reason": "vacuous: no measurable content (no number, no "
-                            "comparison on a named metric or benchmark)",
-                        },
-                    )
-                )
-                continue
-            m = parse_measurement(sentence, facets)
-            claim = Claim(
-                id="",
+    """Every sentence of one abstract that bears on the question and measures something."""
+    claims: list[Claim] = []
+    dropped: list[dict[str, Any]] = []
+    for idx, sentence in enumerate(split_sentences(paper.abstract)):
+        rel, hits = relevance(sentence, paper.title, question, facets, is_target)
+        if not hits or rel < 0.15:
+            continue  # does not bear on the question
+        if not is_measurable(sentence):
+            dropped.append(
+                {
+                    "text": sentence,
+                    "source_id": paper.arxiv_id,
+                    "sentence_index": idx,
+                    "relevance": rel,
+                    "reason": "vacuous: no measurable content (no number, no comparison on a "
+                    "named metric or benchmark)",
+                }
+            )
+            continue
+        claims.append(
+            Claim(
+                id=f"{paper.arxiv_id}#{idx}",
                 text=sentence,
                 quote=sentence,
                 source_id=paper.arxiv_id,
                 sentence_index=idx,
                 facets=hits,
                 relevance=rel,
-                **m,
+                **parse_measurement(sentence, facets),
             )
-            scored.append((rel, claim))
-        scored.sort(key=lambda t: (-t[0], t[1].sentence_index or 0))
-        candidates.extend(scored[: PER_TARGET if is_target else PER_SOURCE])
-    candidates.sort(key=lambda t: (-t[0], t[1].source_id, t[1].sentence_index or 0))
-    claims = [c for _, c in candidates[:max_claims]]
-    for i, claim in enumerate(claims, start=1):
-        claim.id = f"C{i}"
-    dropped.sort(key=lambda t: -t[0])
-    return claims, [d for _, d in dropped[:20]]
+        )
+    claims.sort(key=lambda c: (-c.relevance, c.sentence_index or 0))
+    return claims[: PER_TARGET if is_target else PER_SOURCE], dropped
 
 
-def check_claims(claims: ClaimSet, papers: dict[str, Paper], max_claims: int) -> list[str]:
+def check_claims(claims: ClaimSet, paper: Paper) -> list[str]:
     problems: list[str] = []
-    if not claims.claims:
-        problems.append("no claims proposed")
-    if len(claims.claims) > max_claims:
-        problems.append(f"at most {max_claims} claims")
+    if len(claims.claims) > PER_TARGET:
+        problems.append(f"at most {PER_TARGET} claims per source")
     for c in claims.claims:
-        paper = papers.get(c.source_id)
-        if paper is None:
-            problems.append(f"{c.id}: source {c.source_id} is not a retrieved paper")
+        if c.source_id != paper.arxiv_id:
+            problems.append(f"{c.id}: source must be {paper.arxiv_id}, not {c.source_id}")
         elif not quote_in_source(c.quote, paper.abstract):
             problems.append(f"{c.id}: quote does not occur verbatim in {c.source_id}")
         if not is_measurable(c.quote):
@@ -175,26 +160,31 @@ def check_claims(claims: ClaimSet, papers: dict[str, Paper], max_claims: int) ->
     return problems
 
 
-def extract_claims(
-    llm: Any,
-    question: str,
-    facets: Facets,
-    papers: list[Paper],
-    target_id: str | None,
-    max_claims: int,
+def _sentence_of(quote: str, paper: Paper) -> int | None:
+    for i, sentence in enumerate(split_sentences(paper.abstract)):
+        if quote_in_source(quote, sentence):
+            return i
+    return None
+
+
+def read_source(
+    llm: Any, question: str, facets: Facets, paper: Paper, is_target: bool
 ) -> tuple[Proposal[ClaimSet], list[dict[str, Any]]]:
-    by_id = {p.arxiv_id: p for p in papers}
-    det_claims, dropped = deterministic_claims(question, facets, papers, target_id, max_claims)
+    """Claims one source offers (one LLM call at most). The quote must be verbatim."""
+    det, dropped = source_candidates(question, facets, paper, is_target)
     # prompt_vars keys: question (str), facets (dict of lists), max_claims (int),
-    # sources (list of {"id", "title", "sentences": [str]}), target_id (str|None)
+    # sources (list with one {"id", "title", "sentences": [str]}), target_id (str|None)
     prompt_vars = {
         "question": question,
         "facets": facets.model_dump(),
-        "max_claims": max_claims,
-        "target_id": target_id,
+        "max_claims": PER_TARGET if is_target else PER_SOURCE,
+        "target_id": paper.arxiv_id if is_target else None,
         "sources": [
-            {"id": p.arxiv_id, "title": p.title, "sentences": split_sentences(p.abstract)}
-            for p in papers
+            {
+                "id": paper.arxiv_id,
+                "title": paper.title,
+                "sentences": split_sentences(paper.abstract),
+            }
         ],
     }
     proposal = propose(
@@ -202,19 +192,18 @@ def extract_claims(
         "claim_extractor",
         ClaimSet,
         prompt_vars,
-        check=lambda cs: check_claims(cs, by_id, max_claims),
-        fallback=lambda: ClaimSet(claims=det_claims),
+        check=lambda cs: check_claims(cs, paper),
+        fallback=lambda: ClaimSet(claims=det),
     )
     if proposal.origin == "llm":
-        for i, claim in enumerate(proposal.value.claims, start=1):
-            paper = by_id[claim.source_id]
-            claim.id = f"C{i}"
+        for claim in proposal.value.claims:
             claim.origin = "llm"
+            claim.sentence_index = _sentence_of(claim.quote, paper)
+            claim.id = f"{paper.arxiv_id}#{claim.sentence_index}"
             claim.relevance, claim.facets = relevance(
-                claim.quote, paper.title, question, facets, claim.source_id == target_id
+                claim.quote, paper.title, question, facets, is_target
             )
-            parsed = parse_measurement(claim.quote, facets)
-            for key, value in parsed.items():
+            for key, value in parse_measurement(claim.quote, facets).items():
                 if getattr(claim, key) is None:
                     setattr(claim, key, value)
     elif proposal.origin == "fallback":
@@ -223,4 +212,20 @@ def extract_claims(
     return proposal, dropped
 
 
-__all__ = ["METRICS", "ClaimSet", "extract_claims", "is_measurable", "quantities"]
+def select_claims(candidates: list[Claim], max_claims: int) -> list[Claim]:
+    """Most relevant first, one claim per sentence, ids C1..Cn in that order."""
+    seen: set[tuple[str, int | None, str]] = set()
+    unique: list[Claim] = []
+    for c in sorted(candidates, key=lambda c: (-c.relevance, c.source_id, c.sentence_index or 0)):
+        key = (c.source_id, c.sentence_index, c.text)
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(c.model_copy())
+    chosen = unique[:max_claims]
+    for i, claim in enumerate(chosen, start=1):
+        claim.id = f"C{i}"
+    return chosen
+
+
+__all__ = ["METRICS", "ClaimSet", "is_measurable", "quantities", "read_source", "select_claims"]

@@ -15,8 +15,11 @@ OFF_TOPIC = 0.25
 def deterministic_review(task: dict[str, Any]) -> Review:
     d = Draft.from_task(task)
     sources = {c.source_id for c in d.claims}
+    core = [c for c in d.coverage if c.facet in ("metric", "benchmark", "metric@benchmark")]
+    answerable = sum(c.covered for c in core) / len(core) if core else 1.0
     rubric = {
         "facet_coverage": 10 * d.coverage_share if d.claims else 0.0,
+        "answerability": 10 * answerable if d.claims else 0.0,
         "relevance": 10 * d.mean_relevance,
         "breadth": min(10.0, 2.5 * len(sources)),
     }

@@ -129,9 +129,9 @@ class GraphFactory:
             env = factory.env_for(state, runtime, name, role)
             delay = _delays().get(name)
             env.log.info("node_start", inputs=_inputs_view(name, state))
+            start = time.time()
             if delay:
                 time.sleep(delay)
-            start = time.time()
             try:
                 update = body(state, env)
             except UserError as exc:  # a service went away mid-run: stop cleanly, keep results
@@ -161,6 +161,8 @@ class GraphFactory:
 def _inputs_view(name: str, state: dict[str, Any]) -> dict[str, Any]:
     if name == "search_arxiv":
         return {"query": state.get("query", {}).get("text")}
+    if name == "read_source":
+        return {"source": state.get("paper", {}).get("arxiv_id")}
     if name in routing.REVIEWERS:
         return {
             "claims": len(state.get("claims", [])),
@@ -311,11 +313,26 @@ def index_memory(state: dict[str, Any], env: Env) -> dict[str, Any]:
     memory = env.services.memory()
     ids = indexer.index_papers(memory, papers)
     update["indexed_ids"] = ids
-    env.log.info("decision", indexed=len(ids))
+    env.services._cache[f"indexed:{env.run_id}:{len(papers)}"] = True
+    update["reading_list"] = _reading_list(state, memory)
+    env.log.info("decision", indexed=len(ids), reading_list=update["reading_list"])
     for note in env.services.notes:
         update.setdefault("provenance", []).append(env.provenance("index_memory", "degraded", note))
     env.services.notes.clear()
     return update
+
+
+def _reading_list(state: dict[str, Any], memory: Any) -> list[str]:
+    """Unread sources closest in meaning to the question, the target paper first."""
+    read = set(state.get("read_ids", []))
+    unread = [p["arxiv_id"] for p in state.get("papers", []) if p["arxiv_id"] not in read]
+    if not unread or not state.get("question"):
+        return []
+    hits = memory.query(state["question"], k=len(unread), kind="paper", restrict_to=unread)
+    order = {h.source_id: i for i, h in enumerate(hits)}
+    target_id = (state.get("target") or {}).get("arxiv_id")
+    unread.sort(key=lambda pid: (pid != target_id, order.get(pid, len(order))))
+    return unread[: claim_extractor.MAX_SOURCES_PER_ROUND]
 
 
 def _papers(state: dict[str, Any]) -> list[Paper]:
@@ -332,46 +349,36 @@ def _ensure_indexed(env: Env, state: dict[str, Any]) -> Any:
     return memory
 
 
-def extract_claims(state: dict[str, Any], env: Env) -> dict[str, Any]:
-    facets = Facets.model_validate(state["facets"])
-    target = state.get("target")
-    papers = _papers(state)
-    memory = _ensure_indexed(env, state)
-    # rank sources by meaning first, so the cap keeps the most relevant ones
-    ranked = (
-        memory.query(
-            state["question"],
-            k=min(len(papers), 30),
-            kind="paper",
-            restrict_to=[p.arxiv_id for p in papers],
-        )
-        if papers
-        else []
-    )
-    order = {hit.source_id: i for i, hit in enumerate(ranked)}
-    papers.sort(
-        key=lambda p: (p.arxiv_id != (target or {}).get("arxiv_id"), order.get(p.arxiv_id, 999))
-    )
-    proposal, dropped = claim_extractor.extract_claims(
+def read_source(state: dict[str, Any], env: Env) -> dict[str, Any]:
+    paper = Paper.model_validate(state["paper"])
+    proposal, dropped = claim_extractor.read_source(
         env.services.llm(),
         state["question"],
-        facets,
-        papers,
-        target["arxiv_id"] if target else None,
-        env.settings.max_claims,
+        Facets.model_validate(state["facets"]),
+        paper,
+        bool(state.get("is_target")),
     )
     claims = [c.model_dump() for c in proposal.value.claims]
     for d in dropped:
         env.log.info("claim_dropped", source_id=d["source_id"], text=d["text"], reason=d["reason"])
     for c in claims:
         env.log.info(
-            "claim", id=c["id"], source_id=c["source_id"], text=c["text"], relevance=c["relevance"]
+            "claim_candidate", source_id=c["source_id"], text=c["text"], relevance=c["relevance"]
         )
     return {
-        "claims": claims,
+        "candidate_claims": claims,
         "dropped_claims": dropped,
-        "provenance": _origin_events(env, "extract_claims", proposal),
+        "provenance": _origin_events(env, "read_source", proposal),
     }
+
+
+def select_claims(state: dict[str, Any], env: Env) -> dict[str, Any]:
+    candidates = [Claim.model_validate(c) for c in state.get("candidate_claims", [])]
+    chosen = claim_extractor.select_claims(candidates, env.settings.max_claims)
+    for c in chosen:
+        env.log.info("claim", id=c.id, source_id=c.source_id, text=c.text, relevance=c.relevance)
+    read = sorted({*state.get("read_ids", []), *state.get("reading_list", [])})
+    return {"claims": [c.model_dump() for c in chosen], "read_ids": read, "reading_list": []}
 
 
 def verify_claims(state: dict[str, Any], env: Env) -> dict[str, Any]:
@@ -532,28 +539,33 @@ def owner_review(state: dict[str, Any], env: Env) -> dict[str, Any]:
     env.log.info("decision", owner_decision=record)
     full = dict(state, owner_decision=record)
     reporter.write(full, _run_info(env), Path(state["report_path"]).parent)
-    return {"owner_decision": record}
+    update = _record_publication(full, env, "owner_review")
+    update["owner_decision"] = record
+    return update
 
 
-def publish(state: dict[str, Any], env: Env) -> dict[str, Any]:
-    """Hand the finished run to the publication subsystem when it is installed."""
+def _record_publication(state: dict[str, Any], env: Env, node: str) -> dict[str, Any]:
+    """Hand the run to the publication subsystem when it is installed (guarded import)."""
     try:
         from memory.publication import record_run
     except ImportError:
         return {"publication": None}
     try:
-        result = record_run(dict(state), env.settings)
+        result: Any = record_run(dict(state), env.settings)
     except Exception as exc:  # publication failing must not lose the report already written
         return {
             "publication": None,
-            "provenance": [env.provenance("publish", "error", f"publication failed: {exc}")],
+            "provenance": [env.provenance(node, "error", f"publication failed: {exc}")],
         }
-    if hasattr(result, "model_dump"):
-        result = result.model_dump(mode="json")
-    elif hasattr(result, "__dict__") and not isinstance(result, dict):
-        result = {k: str(v) for k, v in vars(result).items()}
-    env.log.info("decision", publication=result)
-    return {"publication": result if isinstance(result, dict) else {"result": str(result)}}
+    if hasattr(result, "as_dict"):
+        result = result.as_dict()
+    summary = {k: result.get(k) for k in ("report_id", "run_id", "status", "version")}
+    env.log.info("decision", publication=summary)
+    return {"publication": summary}
+
+
+def publish(state: dict[str, Any], env: Env) -> dict[str, Any]:
+    return _record_publication(state, env, "publish")
 
 
 # --- assembly ----------------------------------------------------------------------------------
@@ -575,7 +587,8 @@ def build_graph(
     g.add_node("plan_queries", f.node("plan_queries", plan_queries, "planner"))
     g.add_node("search_arxiv", f.node("search_arxiv", search_arxiv, "searcher"))
     g.add_node("index_memory", f.node("index_memory", index_memory, "indexer"))
-    g.add_node("extract_claims", f.node("extract_claims", extract_claims, "claim_extractor"))
+    g.add_node("read_source", f.node("read_source", read_source, "claim_extractor"))
+    g.add_node("select_claims", f.node("select_claims", select_claims, "claim_extractor"))
     g.add_node("verify_claims", f.node("verify_claims", verify_claims, "verifier"))
     g.add_node("assess_evidence", f.node("assess_evidence", assess_evidence, "verifier"))
     g.add_node("skeptic", f.node("skeptic", _reviewer(skeptic, "skeptic"), "SKEPTIC"))
@@ -599,8 +612,11 @@ def build_graph(
         "plan_queries", routing.fan_out_search, ["search_arxiv", "apply_policy"]
     )
     g.add_edge("search_arxiv", "index_memory")
-    g.add_conditional_edges("index_memory", routing.after_index, ["extract_claims", "apply_policy"])
-    g.add_edge("extract_claims", "verify_claims")
+    g.add_conditional_edges(
+        "index_memory", routing.fan_out_read, ["read_source", "select_claims", "apply_policy"]
+    )
+    g.add_edge("read_source", "select_claims")
+    g.add_edge("select_claims", "verify_claims")
     g.add_edge("verify_claims", "assess_evidence")
     g.add_conditional_edges(
         "assess_evidence", routing.fan_out_review, [*routing.REVIEWERS, "apply_policy"]
@@ -610,7 +626,7 @@ def build_graph(
     g.add_conditional_edges("consensus", routing.after_consensus, ["revise", "apply_policy"])
     g.add_conditional_edges("revise", routing.fan_out_search, ["search_arxiv", "apply_policy"])
     g.add_edge("apply_policy", "write_report")
-    g.add_conditional_edges("write_report", routing.after_report, ["owner_review", "publish"])
-    g.add_edge("owner_review", "publish")
-    g.add_edge("publish", END)
+    g.add_edge("write_report", "publish")
+    g.add_conditional_edges("publish", routing.after_publish, ["owner_review", END])
+    g.add_edge("owner_review", END)
     return g.compile(checkpointer=checkpointer, name="sovereign")

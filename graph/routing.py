@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from langgraph.graph import END
 from langgraph.types import Send
 
 from graph.state import ResearchState
@@ -48,8 +49,29 @@ def fan_out_search(state: ResearchState) -> list[Send] | str:
     return sends or POLICY
 
 
-def after_index(state: ResearchState) -> str:
-    return POLICY if stopped(state) else "extract_claims"
+def fan_out_read(state: ResearchState) -> list[Send] | str:
+    """One branch per source to read this round; none left to read -> select directly."""
+    if stopped(state):
+        return POLICY
+    papers = {p["arxiv_id"]: p for p in state.get("papers", [])}
+    target_id = (state.get("target") or {}).get("arxiv_id")
+    sends = [
+        Send(
+            "read_source",
+            {
+                "run_id": state.get("run_id", ""),
+                "round": int(state.get("revision_round", 0)),
+                "question": state.get("question", ""),
+                "facets": state.get("facets", {}),
+                "paper": papers[pid],
+                "is_target": pid == target_id,
+                "settings_used": state.get("settings_used", {}),
+            },
+        )
+        for pid in state.get("reading_list", [])
+        if pid in papers
+    ]
+    return sends or "select_claims"
 
 
 def fan_out_review(state: ResearchState) -> list[Send] | str:
@@ -80,7 +102,8 @@ def after_consensus(state: ResearchState) -> str:
     return POLICY
 
 
-def after_report(state: ResearchState) -> str:
+def after_publish(state: ResearchState) -> str:
+    """Escalated runs pause for the owner only when asked (the CLI asks; it has a checkpointer)."""
     if state.get("policy") == "ESCALATE_TO_OWNER" and state.get("owner_review"):
         return "owner_review"
-    return "publish"
+    return END

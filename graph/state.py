@@ -40,8 +40,11 @@ class ResearchState(ResearchInput, total=False):
     search_log: Annotated[list[dict[str, Any]], operator.add]
     papers: Annotated[list[dict[str, Any]], merge_papers]  # Paper
     indexed_ids: list[str]
-    claims: list[dict[str, Any]]  # Claim
-    dropped_claims: list[dict[str, Any]]  # {"text", "source_id", "reason"}
+    reading_list: list[str]  # sources to read this round (one `read_source` branch each)
+    read_ids: list[str]  # sources already read in earlier rounds
+    candidate_claims: Annotated[list[dict[str, Any]], operator.add]  # Claim, from every source
+    dropped_claims: Annotated[list[dict[str, Any]], operator.add]  # {"text", "source_id", "reason"}
+    claims: list[dict[str, Any]]  # Claim: the selected ones, ids C1..Cn
     verifications: list[dict[str, Any]]  # Verification
     conflicts: list[dict[str, Any]]  # Conflict
     coverage: list[dict[str, Any]]  # FacetCoverage
@@ -67,6 +70,18 @@ class SearchTask(TypedDict):
     run_id: str
     query: dict[str, Any]
     round: int
+    settings_used: dict[str, Any]
+
+
+class ReadTask(TypedDict):
+    """Input of one `read_source` branch (sent with `Send`)."""
+
+    run_id: str
+    round: int
+    question: str
+    facets: dict[str, list[str]]
+    paper: dict[str, Any]
+    is_target: bool
     settings_used: dict[str, Any]
 
 

@@ -59,7 +59,9 @@ class KeywordSearch:
 
             raise ServiceUnavailable("arXiv API at http://127.0.0.1:9/api/query is unreachable")
         optional_part = re.search(r"\((.*)\)", query)
-        optional = re.findall(r"all:(\S+?)\)?(?:\s|$)", optional_part.group(1)) if optional_part else []
+        optional = (
+            re.findall(r"all:(\S+?)\)?(?:\s|$)", optional_part.group(1)) if optional_part else []
+        )
         must_part = query[: optional_part.start()] if optional_part else query
         must = re.findall(r"all:(\S+)", must_part)
         hits = []
