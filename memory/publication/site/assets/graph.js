@@ -25,28 +25,34 @@
   var edges = data.edges.filter(function (e) { return index[e.source] && index[e.target]; })
     .map(function (e) { return { s: index[e.source], t: index[e.target], kind: e.kind }; });
 
+  // Fruchterman-Reingold: repulsion k^2/d between all pairs, attraction d^2/k along edges,
+  // a weak pull to the centre, and a displacement cap (temperature) that cools each frame.
+  var K = 0.75 * Math.sqrt((W * H) / Math.max(1, nodes.length));
   function step(alpha) {
-    var i, j, a, b, dx, dy, d2, d, f;
+    var i, j, a, b, dx, dy, d, f, len, temp = Math.max(1.5, 40 * alpha);
+    nodes.forEach(function (n) { n.vx = 0; n.vy = 0; });
     for (i = 0; i < nodes.length; i++) {
       a = nodes[i];
       for (j = i + 1; j < nodes.length; j++) {
         b = nodes[j];
-        dx = a.x - b.x; dy = a.y - b.y; d2 = dx * dx + dy * dy + 0.01;
-        f = 900 * alpha / d2;
+        dx = a.x - b.x; dy = a.y - b.y; d = Math.sqrt(dx * dx + dy * dy) + 0.01;
+        f = (K * K) / d / d;
         a.vx += dx * f; a.vy += dy * f; b.vx -= dx * f; b.vy -= dy * f;
       }
     }
     edges.forEach(function (e) {
       dx = e.t.x - e.s.x; dy = e.t.y - e.s.y; d = Math.sqrt(dx * dx + dy * dy) + 0.01;
-      f = (d - 60) * 0.02 * alpha / d;
+      f = d / K;
       e.s.vx += dx * f; e.s.vy += dy * f; e.t.vx -= dx * f; e.t.vy -= dy * f;
     });
     nodes.forEach(function (n) {
-      if (n === dragging) { n.vx = 0; n.vy = 0; return; }
-      n.vx += (W / 2 - n.x) * 0.002 * alpha; n.vy += (H / 2 - n.y) * 0.002 * alpha;
-      n.vx *= 0.6; n.vy *= 0.6;
-      n.x = Math.min(W - 12, Math.max(12, n.x + n.vx));
-      n.y = Math.min(H - 12, Math.max(12, n.y + n.vy));
+      if (n === dragging) { return; }
+      n.vx += (W / 2 - n.x) * 0.08; n.vy += (H / 2 - n.y) * 0.08;
+      len = Math.sqrt(n.vx * n.vx + n.vy * n.vy) + 0.01;
+      n.x += (n.vx / len) * Math.min(len, temp);
+      n.y += (n.vy / len) * Math.min(len, temp);
+      n.x = Math.min(W - 90, Math.max(15, n.x));
+      n.y = Math.min(H - 15, Math.max(15, n.y));
     });
   }
 
@@ -72,6 +78,7 @@
     ctx.fillStyle = "#1d2330"; ctx.font = "11px system-ui, sans-serif";
     nodes.forEach(function (n) {
       if (n.kind === "report") { ctx.fillText(n.id, n.x + 13, n.y + 4); }
+      if (n.kind === "paper") { ctx.fillText(n.id.replace("arxiv:", ""), n.x + 9, n.y + 4); }
     });
     canvas.dataset.nodesDrawn = String(drawn);
     canvas.dataset.edgesDrawn = String(edges.length);
