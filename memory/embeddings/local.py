@@ -98,6 +98,8 @@ class LocalMiniLMEmbedder:
             opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             opts.log_severity_level = 3
+            # Busy-waiting worker threads steal the only other core from Chroma and the graph.
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(
                 str(model), sess_options=opts, providers=["CPUExecutionProvider"]
             )
