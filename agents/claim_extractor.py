@@ -88,17 +88,25 @@ def parse_measurement(sentence: str, facets: Facets) -> dict[str, Any]:
 def relevance(
     sentence: str, title: str, question: str, facets: Facets, is_target: bool
 ) -> tuple[float, list[str]]:
-    """Share of facet values the sentence touches, question-word overlap, target bonus."""
+    """Share of facet values the sentence touches, question-word overlap, target bonus.
+    The paper's title names the entity only for the target paper's own sentences."""
     items = facet_items(facets)
     hits = []
     for facet, value in items:
-        text = f"{title} {sentence}" if facet == "entity" else sentence
+        text = f"{title} {sentence}" if facet == "entity" and is_target else sentence
         if phrase_in(value, text, facet):
             hits.append(value)
     q = set(content_tokens(question))
     overlap = len(q & set(content_tokens(sentence))) / max(1, len(q))
     score = 0.6 * (len(hits) / max(1, len(items))) + 0.4 * overlap + (0.15 if is_target else 0.0)
     return min(1.0, round(score, 4)), hits
+
+
+def bears_on_question(hits: list[str], overlap_score: float, is_target: bool) -> bool:
+    """Touches two facets, or one facet plus enough of the question's words (target: one)."""
+    if not hits:
+        return False
+    return is_target or len(hits) >= 2 or overlap_score >= 0.15
 
 
 class ClaimSet(BaseModel):
@@ -116,7 +124,9 @@ def source_candidates(
     dropped: list[dict[str, Any]] = []
     for idx, sentence in enumerate(split_sentences(paper.abstract)):
         rel, hits = relevance(sentence, paper.title, question, facets, is_target)
-        if not hits or rel < 0.15:
+        q = set(content_tokens(question))
+        overlap = len(q & set(content_tokens(sentence))) / max(1, len(q))
+        if not bears_on_question(hits, overlap, is_target):
             continue  # does not bear on the question
         if not is_measurable(sentence):
             dropped.append(

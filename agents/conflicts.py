@@ -3,12 +3,18 @@ different values (e.g. two TTFT reductions for MMMU at batch size 32)."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
-from agents.facets import phrase_in
+from agents.facets import benchmark_mentions, content_tokens, phrase_in
 from graph.models import Claim, Conflict
 
 REL_TOLERANCE = 0.005
+_VERB = re.compile(
+    r"\b(reach\w*|achiev\w*|obtain\w*|attain\w*|score\w*|get\w*|improv\w*|outperform\w*|"
+    r"cut\w*|reduc\w*|rais\w*|increas\w*|decreas\w*|drop\w*|lose\w*|gain\w*)\b",
+    re.I,
+)
 
 
 def subject_of(claim: Claim, entities: list[str]) -> str:
@@ -16,6 +22,18 @@ def subject_of(claim: Claim, entities: list[str]) -> str:
     for entity in entities:
         if phrase_in(entity, claim.text, "entity"):
             return entity
+    benches = {b.lower() for b in benchmark_mentions(claim.text)}
+    for token in re.findall(r"[A-Za-z][A-Za-z0-9\-]*", claim.text):
+        if token.lower() in benches or not any(ch.isupper() for ch in token[1:]):
+            continue
+        if re.fullmatch(r"[A-Z][A-Za-z]*[A-Z]s", token):
+            break  # a generic plural like 'VLMs': the whole noun phrase decides below
+        return token  # a named system such as 'FlexMoE'
+    verb = _VERB.search(claim.text)
+    if verb is not None:
+        words = content_tokens(claim.text[: verb.start()])
+        if 0 < len(words) <= 8:
+            return " ".join(words)
     return f"the method of {claim.source_id}"
 
 

@@ -401,9 +401,24 @@ def phrase_in(value: str, text: str, facet: str = "") -> bool:
     return len(want & have) >= need
 
 
-def coverage(facets: Facets, papers: list[dict[str, Any]]) -> list[FacetCoverage]:
-    """Which facet values some retrieved source mentions; plus, for each metric x benchmark
-    pair, whether one sentence measures that metric on that benchmark."""
+def paired(metric: str, bench: str, question: str) -> bool:
+    """Does the question ask for `metric` on `bench` (named within a few words of each other)?"""
+    norm = normalize_for_match(question)
+    b = norm.find(normalize_for_match(bench))
+    if b < 0:
+        return False
+    for form in METRICS.get(metric, (metric,)):
+        for m in re.finditer(rf"(?<!\w){re.escape(normalize_for_match(form))}(?!\w)", norm):
+            if abs(m.start() - b) <= 40:
+                return True
+    return False
+
+
+def coverage(
+    facets: Facets, papers: list[dict[str, Any]], question: str | None = None
+) -> list[FacetCoverage]:
+    """Which facet values some retrieved source mentions; plus, for each metric the question
+    asks on a benchmark, whether one sentence measures that metric on that benchmark."""
     sentences: list[tuple[str, str]] = []
     for paper in papers:
         from memory.text import split_sentences
@@ -419,6 +434,8 @@ def coverage(facets: Facets, papers: list[dict[str, Any]]) -> list[FacetCoverage
         )
     for metric in facets.metric:
         for bench in facets.benchmark:
+            if question is not None and not paired(metric, bench, question):
+                continue
             ids = sorted(
                 {
                     sid

@@ -94,7 +94,7 @@ def methodology(state: dict[str, Any], run_info: dict[str, Any]) -> str:
 def uncertainties(state: dict[str, Any], run_info: dict[str, Any]) -> list[str]:
     out: list[str] = []
     for event in state.get("provenance", []):
-        if event["kind"] in ("fallback", "degraded", "error"):
+        if event["kind"] in ("fallback", "degraded", "error", "info"):
             out.append(
                 f"{event['kind']} in {event['node']} (round {event['round']}): {event['message']}"
             )

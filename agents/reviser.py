@@ -36,8 +36,10 @@ def deterministic_plan(
                 if claim is None:
                     continue
                 words = content_tokens(claim.text)
-                keys = [w for w in words if not w.replace(".", "").isdigit()][:5]
-                candidates.append((" ".join(keys), f"corroborate {cid} ({review.role})"))
+                keys = [w for w in words if not any(ch.isdigit() for ch in w)]
+                for variant in (keys[:5], keys[:3], keys[1:5], keys[2:6]):
+                    if len(variant) >= 2:
+                        candidates.append((" ".join(variant), f"corroborate {cid} ({review.role})"))
     out: list[SearchQuery] = []
     seen = {p.lower() for p in previous}
     for text, purpose in candidates:

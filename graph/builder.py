@@ -114,6 +114,8 @@ class GraphFactory:
             settings = self.base.with_overrides(**context_overrides(ctx))
         services = self.injected or services_for(settings)
         run_id = state.get("run_id") or ""
+        if not run_id and node == "resolve_paper":  # a run started without an id gets one now
+            run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         rnd = int(state.get("round", state.get("revision_round", 0)) or 0)
         return Env(settings, services, run_id, rnd, get_logger(run_id, node, role, rnd))
 
@@ -181,8 +183,7 @@ def _inputs_view(name: str, state: dict[str, Any]) -> dict[str, Any]:
 def resolve_paper(state: dict[str, Any], env: Env) -> dict[str, Any]:
     settings = env.settings
     question = (state.get("question") or "").strip()
-    run_id = env.run_id or datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-    env.log = env.log.bind(run_id=run_id)
+    run_id = env.run_id
     update: dict[str, Any] = {
         "run_id": run_id,
         "started_at": datetime.now(UTC).isoformat(),
@@ -411,7 +412,7 @@ def assess_evidence(state: dict[str, Any], env: Env) -> dict[str, Any]:
     claims = [Claim.model_validate(c) for c in state.get("claims", [])]
     facets = Facets.model_validate(state["facets"])
     found = conflicts.find_conflicts(claims, facets.entity)
-    cov = facets_mod.coverage(facets, state.get("papers", []))
+    cov = facets_mod.coverage(facets, state.get("papers", []), state.get("question", ""))
     for c in found:
         env.log.info("conflict", note=c.note, claim_ids=c.claim_ids)
     for c in cov:
@@ -476,6 +477,12 @@ def revise(state: dict[str, Any], env: Env) -> dict[str, Any]:
         queries=[q.text for q in plan.queries],
         rationale=plan.rationale,
     )
+    if not plan.queries:  # nothing new to search: no revision round happens, say so
+        message = f"revision round {new_round} not run: the concerns yielded no new query"
+        return {
+            "revision_exhausted": True,
+            "provenance": [env.provenance("revise", "info", message)],
+        }
     return {
         "revision_round": new_round,
         "queries": [*state.get("queries", []), *[q.model_dump() for q in plan.queries]],
@@ -624,7 +631,7 @@ def build_graph(
     for role in routing.REVIEWERS:
         g.add_edge(role, "consensus")
     g.add_conditional_edges("consensus", routing.after_consensus, ["revise", "apply_policy"])
-    g.add_conditional_edges("revise", routing.fan_out_search, ["search_arxiv", "apply_policy"])
+    g.add_conditional_edges("revise", routing.after_revise, ["search_arxiv", "apply_policy"])
     g.add_edge("apply_policy", "write_report")
     g.add_edge("write_report", "publish")
     g.add_conditional_edges("publish", routing.after_publish, ["owner_review", END])

@@ -49,6 +49,13 @@ def fan_out_search(state: ResearchState) -> list[Send] | str:
     return sends or POLICY
 
 
+def after_revise(state: ResearchState) -> list[Send] | str:
+    """Search the revision's queries; if the reviser found nothing new, go to the policy."""
+    if state.get("revision_exhausted"):
+        return POLICY
+    return fan_out_search(state)
+
+
 def fan_out_read(state: ResearchState) -> list[Send] | str:
     """One branch per source to read this round; none left to read -> select directly."""
     if stopped(state):

@@ -52,6 +52,7 @@ class ResearchState(ResearchInput, total=False):
     consensus: float
     consensus_history: Annotated[list[dict[str, Any]], operator.add]
     revision_round: int
+    revision_exhausted: bool  # the reviser found no new query: the loop ends honestly
     revision_plans: Annotated[list[dict[str, Any]], operator.add]  # RevisionPlan
     policy: str  # Policy
     policy_reasons: list[str]
