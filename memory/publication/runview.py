@@ -134,7 +134,10 @@ def read_run(state: dict[str, Any]) -> RunView:
     question = _first(state, "question", "research_question")
     if not run_id or not question:
         raise ValueError("run state lacks run_id or question; cannot publish it")
-    paper = _first(state, "paper", "target_paper", "target")
+    # `target` is the resolved Paper; `paper` is the caller's input (an id or title string)
+    paper = _first(state, "target", "target_paper")
+    if paper is None and isinstance(state.get("paper"), dict):
+        paper = state["paper"]
     verifications_raw = _dicts(_first(state, "verifications", default=[]))
     verifications = {str(v.get("claim_id")): v for v in verifications_raw}
     consensus = _first(state, "consensus", "consensus_score")

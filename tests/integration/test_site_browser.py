@@ -1,6 +1,6 @@
-"""The public site in headless Chromium: pages load without console errors, the index filter
-and sort work, a report page shows every field, paper strings stay text, the graph draws.
-Screenshots go to tests/artifacts/site/."""
+"""The public site, built from real research-graph runs, in headless Chromium: pages load
+without console errors, the index filter and sort work, a report page shows every field, paper
+strings stay text, the graph draws. Screenshots go to tests/artifacts/site/."""
 
 from __future__ import annotations
 
@@ -10,23 +10,21 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from memory.publication import apply_decision, record_run, store_for
+from memory.publication import report_id_for, store_for
 from memory.publication.cli import serve
 from memory.publication.site.builder import build_site
 from tests.conftest import REPO, get_free_port
-from tests.pub_samples import sample_state
 
 pytestmark = pytest.mark.integration
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 ARTIFACTS = REPO / "tests" / "artifacts" / "site"
-EVIL = 'Routing <script>window.__pwned = 1</script> & "friends"'
+EVIL_PREFIX = 'FlexMoE <script>window.__pwned = 1</script> & "friends":'
 FIELDS = (
     "report-id", "question", "submitted", "review-score", "verification", "tier", "abstract",
     "paper-level", "grounded-claims", "claim-record-source", "tier-name", "tier-basis",
@@ -37,34 +35,72 @@ FIELDS = (
 )  # fmt: skip
 
 
-def _runs(tmp: Path, settings: Any) -> list[str]:
-    """A few runs covering every tier path; one title carries a <script> tag."""
-    ids = [
-        record_run(sample_state(tmp, "run-high"), settings).report_id,
-        record_run(
-            sample_state(tmp, "run-evil", title=EVIL, scores=(7.0, 6.5, 7.5), verified=1),
-            settings,
-        ).report_id,
-        record_run(
-            sample_state(tmp, "run-low", scores=(2.0, 3.0, 1.5), verified=0, benchmark="DocVQA"),
-            settings,
-        ).report_id,
-    ]
-    esc = record_run(sample_state(tmp, "run-esc", policy="ESCALATE_TO_OWNER"), settings)
-    apply_decision(store_for(settings), esc.report_id, "approve", "checked", "owner")
-    ids.append(esc.report_id)
-    rej = record_run(sample_state(tmp, "run-rej", policy="ESCALATE_TO_OWNER"), settings)
-    apply_decision(store_for(settings), rej.report_id, "reject", "thin", "owner")
-    return ids
+RUNS = (
+    # (run id, question, target paper, owner decision)
+    (
+        "site-flexmoe",
+        "How does FlexMoE token-adaptive routing affect MMMU accuracy and throughput compared "
+        "to dense VLMs?",
+        "2601.00001",
+        "approve",
+    ),
+    (
+        "site-expert-choice",
+        "Does expert choice routing improve multimodal transformer accuracy on VQAv2?",
+        None,
+        "approve",
+    ),
+    (
+        "site-quantized",
+        "How does 4-bit quantization of experts change memory and accuracy of "
+        "Mixture-of-Experts inference?",
+        "2601.00018",
+        "approve",
+    ),
+    (
+        "site-rejected",
+        "Does sparse upcycling of dense checkpoints beat training MoE from scratch on MMMU?",
+        "2601.00017",
+        "reject",
+    ),
+)
+
+
+def _real_runs(settings: Any) -> list[str]:
+    """Real research-graph runs (in-process stand-in services over the mirror fixture, one
+    target title carrying a <script> tag), escalations answered through the graph's resume.
+    Returns the report ids that must be on the site."""
+    from graph import transcript
+    from graph.runner import resume_run, run_research
+    from tests.unit.graph_fakes import KeywordSearch, fake_services, load_fixture
+
+    transcript.configure(log_file=settings.home / "events.jsonl", to_stderr=False)
+    papers = load_fixture()
+    for paper in papers:
+        if paper.arxiv_id == "2601.00001":
+            paper.title = paper.title.replace("FlexMoE:", EVIL_PREFIX)
+    services = fake_services(settings, KeywordSearch(papers))
+    published = []
+    for run_id, question, target, decision in RUNS:
+        values = run_research(question, settings, paper=target, run_id=run_id, services=services)
+        if values.get("_interrupts"):
+            answer = {"decision": decision, "note": "site test", "who": "tester"}
+            resume_run(run_id, answer, settings, services=services)
+        if decision == "approve" or values.get("policy") == "AUTO_APPROVE":
+            published.append(report_id_for(run_id))
+    return published
 
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[dict[str, Any]]:
+    from graph.settings import load_settings
+
     tmp = Path(tempfile.mkdtemp(prefix="sovereign-site-test-"))
-    settings = SimpleNamespace(publications_path=tmp / "pub.sqlite")
-    ids = _runs(tmp, settings)
+    settings = load_settings().with_overrides(home=tmp / "home")
+    ids = _real_runs(settings)
     out = tmp / "site"
-    build_site(store_for(settings), out)
+    summary = build_site(store_for(settings), out)
+    assert summary.reports == len(ids)
     server = serve(out, get_free_port())
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -207,13 +243,15 @@ def test_report_page_shows_every_field(site: dict[str, Any], browser: Any) -> No
 def test_script_in_title_is_text(site: dict[str, Any], browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
-    evil = next(r for r, m in site["manifests"].items() if m["paper"]["title"] == EVIL)
+    evil = next(
+        r for r, m in site["manifests"].items() if m["paper"] and EVIL_PREFIX in m["paper"]["title"]
+    )
     for url in (f"reports/{evil[5:]}.html", "index.html", "graph.html"):
         assert _open(browser, site["url"] + url) == []
         assert browser.execute_script("return window.__pwned === undefined")
     _open(browser, f"{site['url']}reports/{evil[5:]}.html")
     title = browser.find_element(By.CSS_SELECTOR, '[data-field="paper-title"]').text
-    assert "<script>window.__pwned = 1</script>" in title
+    assert EVIL_PREFIX in title
     _shot(browser, "report_script_title")
 
 

@@ -89,3 +89,13 @@ def test_correction_record_validates_with_entries(tmp_path: Path) -> None:
     validate(rec.corrections)
     assert rec.corrections["status"] == "CORRECTED"
     assert rec.corrections["corrections"][0]["who"] == "ann"
+
+
+def test_paper_input_string_is_not_mistaken_for_the_target(tmp_path: Path) -> None:
+    state = sample_state(tmp_path)
+    state["paper"] = "2605.00001"  # what the caller typed; `target` holds the resolved Paper
+    rec = record_run(state, _settings(tmp_path))
+    assert rec.manifest["paper"]["title"].startswith("SMoES")
+    del state["target"]
+    state["run_id"] = "no-target"
+    assert record_run(state, _settings(tmp_path)).manifest["paper"] is None

@@ -146,7 +146,11 @@ def report_page(rep: dict[str, Any]) -> str:
     if rep["status"] == "retracted":
         status_banner = '<p class="banner retracted">This report was RETRACTED; see below.</p>'
 
-    abstract = '<p class="empty">No target paper was resolved for this question.</p>'
+    why = (rep.get("extra") or {}).get("target_note") or ""
+    abstract = (
+        '<p class="empty" data-field="abstract">No target paper was resolved for this question'
+        f"{': ' + esc(why) if why else '.'}</p>"
+    )
     if paper:
         authors = ", ".join(paper["authors"])
         abstract = (
