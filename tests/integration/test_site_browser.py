@@ -36,7 +36,7 @@ FIELDS = (
 
 
 RUNS = (
-    # (run id, question, target paper, owner decision)
+    # (run id, question, target paper, owner decision if the policy escalates it)
     (
         "site-flexmoe",
         "How does FlexMoE token-adaptive routing affect MMMU accuracy and throughput compared "
@@ -58,7 +58,7 @@ RUNS = (
         "approve",
     ),
     (
-        "site-rejected",
+        "site-upcycling",
         "Does sparse upcycling of dense checkpoints beat training MoE from scratch on MMMU?",
         "2601.00017",
         "reject",
@@ -134,6 +134,7 @@ def browser() -> Iterator[Any]:
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     driver.set_page_load_timeout(60)
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # only this run's screenshots
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield driver
     driver.quit()
