@@ -102,11 +102,19 @@ def relevance(
     return min(1.0, round(score, 4)), hits
 
 
-def bears_on_question(hits: list[str], overlap_score: float, is_target: bool) -> bool:
-    """Touches two facets, or one facet plus enough of the question's words (target: one)."""
+def bears_on_question(
+    hits: list[str], overlap_score: float, is_target: bool, has_target: bool, entities: list[str]
+) -> bool:
+    """The target's own sentences need one facet. When the question is about a target paper,
+    other sources must name its entity or touch two facets; for a literature question one
+    facet plus enough of the question's words will do."""
     if not hits:
         return False
-    return is_target or len(hits) >= 2 or overlap_score >= 0.15
+    if is_target or len(hits) >= 2:
+        return True
+    if has_target:
+        return any(h in entities for h in hits)
+    return overlap_score >= 0.15
 
 
 class ClaimSet(BaseModel):
@@ -117,7 +125,7 @@ MAX_SOURCES_PER_ROUND = 12  # sources read per round (each is one parallel branc
 
 
 def source_candidates(
-    question: str, facets: Facets, paper: Paper, is_target: bool
+    question: str, facets: Facets, paper: Paper, is_target: bool, has_target: bool = False
 ) -> tuple[list[Claim], list[dict[str, Any]]]:
     """Every sentence of one abstract that bears on the question and measures something."""
     claims: list[Claim] = []
@@ -126,7 +134,7 @@ def source_candidates(
         rel, hits = relevance(sentence, paper.title, question, facets, is_target)
         q = set(content_tokens(question))
         overlap = len(q & set(content_tokens(sentence))) / max(1, len(q))
-        if not bears_on_question(hits, overlap, is_target):
+        if not bears_on_question(hits, overlap, is_target, has_target, facets.entity):
             continue  # does not bear on the question
         if not is_measurable(sentence):
             dropped.append(
@@ -178,10 +186,10 @@ def _sentence_of(quote: str, paper: Paper) -> int | None:
 
 
 def read_source(
-    llm: Any, question: str, facets: Facets, paper: Paper, is_target: bool
+    llm: Any, question: str, facets: Facets, paper: Paper, is_target: bool, has_target: bool
 ) -> tuple[Proposal[ClaimSet], list[dict[str, Any]]]:
     """Claims one source offers (one LLM call at most). The quote must be verbatim."""
-    det, dropped = source_candidates(question, facets, paper, is_target)
+    det, dropped = source_candidates(question, facets, paper, is_target, has_target)
     # prompt_vars keys: question (str), facets (dict of lists), max_claims (int),
     # sources (list with one {"id", "title", "sentences": [str]}), target_id (str|None)
     prompt_vars = {

@@ -208,6 +208,23 @@ STOPWORDS = frozenset(
         "methods",
         "approach",
         "paper",
+        *[
+            "we",
+            "our",
+            "us",
+            "present",
+            "propose",
+            "proposed",
+            "show",
+            "shows",
+            "new",
+            "novel",
+            "using",
+            "use",
+            "also",
+            "both",
+            "via",
+        ],
     ]
 )
 _QUESTION_WORDS = frozenset(

@@ -312,7 +312,9 @@ def index_memory(state: dict[str, Any], env: Env) -> dict[str, Any]:
             )
         ]
     memory = env.services.memory()
-    ids = indexer.index_papers(memory, papers)
+    done = set(state.get("indexed_ids", []))
+    indexer.index_papers(memory, [p for p in papers if p["arxiv_id"] not in done])
+    ids = [p["arxiv_id"] for p in papers]
     update["indexed_ids"] = ids
     env.services._cache[f"indexed:{env.run_id}:{len(papers)}"] = True
     update["reading_list"] = _reading_list(state, memory)
@@ -358,6 +360,7 @@ def read_source(state: dict[str, Any], env: Env) -> dict[str, Any]:
         Facets.model_validate(state["facets"]),
         paper,
         bool(state.get("is_target")),
+        bool(state.get("has_target")),
     )
     claims = [c.model_dump() for c in proposal.value.claims]
     for d in dropped:

@@ -210,14 +210,16 @@ class Services:
             self.notes.append("no verifier installed (agents.verification): claims stay unverified")
             return None
         try:
-            verifier: VerifierBackend = ver_mod.get_verifier(self.settings.verifier)
+            name = self.settings.verifier
+            kwargs = {"threshold": self.settings.tfidf_threshold} if name == "tfidf" else {}
+            verifier: VerifierBackend = ver_mod.get_verifier(name, **kwargs)
         except Exception as exc:
             if self.settings.verifier == "tfidf":
                 raise ServiceUnavailable(f"verifier 'tfidf' unavailable: {exc}") from exc
             self.notes.append(
                 f"verifier {self.settings.verifier!r} unavailable ({exc}); used 'tfidf' instead"
             )
-            verifier = ver_mod.get_verifier("tfidf")
+            verifier = ver_mod.get_verifier("tfidf", threshold=self.settings.tfidf_threshold)
             self._cache["verifier_name"] = "tfidf"
         return verifier
 

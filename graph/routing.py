@@ -72,6 +72,7 @@ def fan_out_read(state: ResearchState) -> list[Send] | str:
                 "facets": state.get("facets", {}),
                 "paper": papers[pid],
                 "is_target": pid == target_id,
+                "has_target": target_id is not None,
                 "settings_used": state.get("settings_used", {}),
             },
         )

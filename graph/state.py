@@ -83,6 +83,7 @@ class ReadTask(TypedDict):
     facets: dict[str, list[str]]
     paper: dict[str, Any]
     is_target: bool
+    has_target: bool
     settings_used: dict[str, Any]
 
 
