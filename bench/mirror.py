@@ -1,0 +1,184 @@
+"""Benchmark of the offline arXiv mirror: ingest rate, peak RSS and query latency.
+
+Runs at the real 5k listing sample and at N synthetic records (default 1,000,000) built from
+the sample's vocabulary and term frequencies: each synthetic title/abstract is a chain of
+word windows cut from random real titles/abstracts, so unigram frequencies and common phrases
+("mixture of experts") follow the real data. Usage:
+
+    python bench/mirror.py [--synthetic 1000000] [--workdir DIR] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from memory.mirror.ingest import ingest  # noqa: E402
+from memory.mirror.search import MirrorIndex  # noqa: E402
+
+SAMPLE = (
+    Path(os.environ.get("SOVEREIGN_SHARED_DATA", REPO.parent / "shared" / "data"))
+    / "arxiv"
+    / "arxiv_cs_daily_sample_5000.jsonl"
+)
+
+QUERIES = [
+    'all:"mixture of experts" AND all:routing',
+    "all:mixture of experts load balancing",
+    'all:"vision-language" AND all:hallucination',
+    "all:large language models reasoning",
+    'ti:"diffusion models" AND abs:video',
+    "all:retrieval augmented generation evaluation",
+    'abs:"reinforcement learning" AND abs:"human feedback"',
+    "ti:transformer AND cat:cs.CV",
+    "all:graph neural networks",
+    'all:"knowledge distillation" OR all:"model compression"',
+    "all:instruction tuning multilingual",
+    "abs:benchmark AND abs:agents AND cat:cs.AI",
+    "all:sparse attention long context",
+    'all:"chain of thought" ANDNOT all:vision',
+    "ti:segmentation AND abs:medical",
+    "all:federated learning privacy",
+    "all:speech recognition low resource",
+    "au:wang AND all:detection",
+    "all:contrastive learning representation",
+    "(all:robot OR all:robotic) AND all:manipulation",
+]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def synthesize(out: Path, n: int, seed: int = 7) -> None:
+    """Write n listing-format lines whose text is stitched from windows of the real sample."""
+    rng = np.random.default_rng(seed)
+    real = [json.loads(line) for line in SAMPLE.open(encoding="utf-8")]
+    vocab: dict[str, int] = {}
+
+    def ids(text: str) -> list[int]:
+        return [vocab.setdefault(w, len(vocab)) for w in text.split()]
+
+    abs_stream = np.array([i for d in real for i in ids(d["summary"])], dtype=np.int32)
+    title_stream = np.array([i for d in real for i in ids(d["title"])], dtype=np.int32)
+    words = np.array(list(vocab), dtype=object)
+    abs_lens = [len(d["summary"].split()) for d in real]
+    title_lens = [len(d["title"].split()) for d in real]
+    authors = [d["authors"] for d in real]
+    cats = [d["categories"] for d in real]
+    comments = [d["comment"] for d in real]
+    pyrng = random.Random(seed)
+    window = 8
+    months = [f"{y:02d}{m:02d}" for y in range(10, 27) for m in range(1, 13)]
+    per_month = -(-n // len(months))
+    with out.open("w", encoding="utf-8") as fh:
+        for start in range(0, n, 10000):
+            count = min(10000, n - start)
+            lines = []
+            for k in range(count):
+                i = start + k
+                alen = abs_lens[pyrng.randrange(len(abs_lens))]
+                tlen = title_lens[pyrng.randrange(len(title_lens))]
+                a_starts = rng.integers(0, len(abs_stream) - window, size=-(-alen // window))
+                a_idx = (a_starts[:, None] + np.arange(window)).ravel()[:alen]
+                t_starts = rng.integers(0, len(title_stream) - 4, size=-(-tlen // 4))
+                t_idx = (t_starts[:, None] + np.arange(4)).ravel()[:tlen]
+                month = months[i // per_month]
+                rec = {
+                    "id": f"{month}.{i % per_month + 1:05d}",
+                    "authors": authors[pyrng.randrange(len(authors))],
+                    "title": " ".join(words[title_stream[t_idx]]),
+                    "categories": cats[pyrng.randrange(len(cats))],
+                    "comment": comments[pyrng.randrange(len(comments))],
+                    "summary": " ".join(words[abs_stream[a_idx]]),
+                    "listing_date": f"20{month[:2]}-{month[2:]}-15",
+                }
+                lines.append(json.dumps(rec, ensure_ascii=False))
+            fh.write("\n".join(lines) + "\n")
+
+
+def time_queries(index: MirrorIndex, rounds: int = 3) -> tuple[float, float, list[int]]:
+    latencies: list[float] = []
+    totals: list[int] = []
+    for r in range(rounds):
+        for q in QUERIES:
+            t0 = time.perf_counter()
+            page = index.query(search_query=q, start=0, max_results=10)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if r == 0:
+                totals.append(page.total)
+    latencies.sort()
+    p50 = statistics.median(latencies)
+    p95 = latencies[min(len(latencies) - 1, int(round(0.95 * len(latencies))) - 1)]
+    return p50, p95, totals
+
+
+def run(label: str, source: Path, db_path: Path) -> None:
+    rss0 = peak_rss_mb()
+    report = ingest(db_path, [source], progress=sys.stderr.isatty())
+    rss1 = peak_rss_mb()
+    print(
+        f"[{label}] ingest: {report.good:,} records in {report.seconds:.1f} s = "
+        f"{report.good / report.seconds:,.0f} records/s; peak RSS {rss1:.0f} MB "
+        f"(before ingest {rss0:.0f} MB); DB {db_path.stat().st_size / 1e6:,.0f} MB"
+    )
+    index = MirrorIndex(db_path)
+    p50, p95, totals = time_queries(index)
+    index.close()
+    print(
+        f"[{label}] query latency over {len(QUERIES)} queries x 3 rounds (top 10): "
+        f"p50 {p50:.1f} ms, p95 {p95:.1f} ms; peak RSS {peak_rss_mb():.0f} MB"
+    )
+    print(f"[{label}] result totals: {totals}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--synthetic", type=int, default=1_000_000, help="synthetic records")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--skip-real", action="store_true")
+    args = parser.parse_args()
+    if not SAMPLE.exists():
+        print(f"real sample {SAMPLE} is absent", file=sys.stderr)
+        return 2
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="mirror-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        if not args.skip_real:
+            run("real 5k", SAMPLE, work / "real.db")
+        if args.synthetic > 0:
+            synth = work / f"synthetic_{args.synthetic}.jsonl"
+            if not synth.exists():
+                t0 = time.perf_counter()
+                synthesize(synth, args.synthetic)
+                print(
+                    f"generated {args.synthetic:,} synthetic records in "
+                    f"{time.perf_counter() - t0:.0f} s ({synth.stat().st_size / 1e6:,.0f} MB)"
+                )
+            db_path = work / f"synthetic_{args.synthetic}.db"
+            if db_path.exists():
+                db_path.unlink()
+            run(f"synthetic {args.synthetic:,}", synth, db_path)
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""`sovereign mirror ingest|serve|stats`: build and serve the offline arXiv mirror."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from graph.settings import Settings
+from memory.errors import UserError
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> Path:
+    return Path(args.db).expanduser() if args.db else settings.mirror_path
+
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from memory.mirror.ingest import Filters, ingest, parse_since
+
+    filters = Filters(categories=tuple(args.category or ()), since=parse_since(args.since))
+    db_path = _db(args, settings)
+    report = ingest(db_path, [Path(p) for p in args.paths], filters, progress=not args.quiet)
+    print(f"{report.summary()} -> {db_path}")
+    return 0
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from memory.mirror.server import serve
+
+    try:
+        serve(_db(args, settings), host=args.host, port=args.port, verbose=not args.quiet)
+    except KeyboardInterrupt:
+        print("mirror stopped", file=sys.stderr)
+    return 0
+
+
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from memory.mirror import db
+
+    db_path = _db(args, settings)
+    conn = db.connect(db_path)
+    try:
+        n, first, last = conn.execute(
+            "SELECT count(*), min(published), max(updated) FROM papers"
+        ).fetchone()
+        if not n:
+            raise UserError(f"the mirror at {db_path} is empty; run `sovereign mirror ingest`")
+        top = conn.execute(
+            "SELECT substr(categories, 1, instr(categories || ' ', ' ') - 1) AS c, count(*) "
+            "FROM papers GROUP BY c ORDER BY count(*) DESC LIMIT 8"
+        ).fetchall()
+    finally:
+        conn.close()
+    size = db_path.stat().st_size / 1e6
+    print(f"{db_path}: {n:,} papers, {size:,.0f} MB, published {first[:10]} .. updated {last[:10]}")
+    print("primary categories: " + ", ".join(f"{c or '-'} {k:,}" for c, k in top))
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    mirror = subparsers.add_parser("mirror", help="offline arXiv mirror (ingest, serve, stats)")
+    sub = mirror.add_subparsers(dest="mirror_command", metavar="ACTION", required=True)
+
+    ing = sub.add_parser("ingest", help="stream arXiv metadata JSONL (plain or .gz) into the DB")
+    ing.add_argument("paths", nargs="+", metavar="PATH", help="bulk snapshot or listing JSONL")
+    ing.add_argument(
+        "--category",
+        action="append",
+        metavar="X",
+        help="keep records with this category (repeatable; 'cs' keeps every cs.*)",
+    )
+    ing.add_argument("--since", metavar="YYYY-MM", help="keep records first published since")
+    ing.add_argument("--db", help="mirror DB file (default $SOVEREIGN_HOME/mirror.db)")
+    ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ing.set_defaults(func=_ingest)
+
+    srv = sub.add_parser("serve", help="serve arXiv's /api/query over the mirror")
+    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    srv.add_argument("--db", help="mirror DB file (default $SOVEREIGN_HOME/mirror.db)")
+    srv.add_argument("--quiet", action="store_true", help="no per-request log lines")
+    srv.set_defaults(func=_serve)
+
+    st = sub.add_parser("stats", help="size and coverage of the mirror")
+    st.add_argument("--db", help="mirror DB file (default $SOVEREIGN_HOME/mirror.db)")
+    st.set_defaults(func=_stats)

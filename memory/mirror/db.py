@@ -1,0 +1,251 @@
+"""SQLite storage of the mirror: one `papers` row per arXiv id (newest version wins) and a
+contentless FTS5 index over the searchable fields. Category and id columns are indexed as
+single encoded tokens so `cat:cs.CV` is an exact match, not a phrase over `cs` and `cv`."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from memory.errors import UserError
+from memory.mirror.records import MirrorRecord
+
+SCHEMA_VERSION = 1
+FTS_COLUMNS = ("title", "abstract", "authors", "comment", "journal_ref", "cat", "ident")
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS papers(
+    rid INTEGER PRIMARY KEY,
+    arxiv_id TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL,
+    authors TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    published TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    comment TEXT,
+    journal_ref TEXT,
+    doi TEXT
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5(
+    {", ".join(FTS_COLUMNS)}, content='', tokenize='{TOKENIZER}'
+);
+"""
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS papers_published ON papers(published);
+CREATE INDEX IF NOT EXISTS papers_updated ON papers(updated);
+"""
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def encode_token(code: str) -> str:
+    """One FTS token for a category or id: 'cs.CV' -> 'cs0cv', 'hep-th/9901001' -> 'hep0th0...'.
+    The tokenizer lower-cases, so codes match case-insensitively like arXiv."""
+    return "q" + _NON_ALNUM.sub("0", code.lower())
+
+
+def category_tokens(categories: Sequence[str]) -> str:
+    tokens: list[str] = []
+    for code in categories:
+        tokens.append(encode_token(code))
+        if "." in code:
+            archive = encode_token(code.split(".", 1)[0]) + "0"
+            if archive not in tokens:
+                tokens.append(archive)
+    return " ".join(tokens)
+
+
+@dataclass(slots=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def connect(path: Path, *, create: bool = False, readonly: bool = False) -> sqlite3.Connection:
+    """Open the mirror DB; a missing or empty DB without `create` is a one-line UserError."""
+    if not create and (not path.exists() or path.stat().st_size == 0):
+        raise UserError(f"no mirror at {path}; run `sovereign mirror ingest FILE` first")
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlite3.connect(path, check_same_thread=False)
+    conn.execute("PRAGMA cache_size=-65536")
+    if create:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+        conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+        conn.commit()
+    else:
+        row = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='papers'"
+        ).fetchone()
+        if row is None:
+            raise UserError(f"{path} is not a mirror DB; run `sovereign mirror ingest FILE` first")
+    return conn
+
+
+def begin_bulk_load(conn: sqlite3.Connection) -> None:
+    """Let FTS5 pile up segments while loading and merge them once at the end: incremental
+    merging during a bulk load rewrites the same postings many times."""
+    conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('automerge', 0)")
+    conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', 64)")
+    conn.commit()
+
+
+def finish_ingest(conn: sqlite3.Connection) -> None:
+    """Merge the FTS segments into one (fast queries), restore incremental merging for later
+    small ingests, and build the date indexes once."""
+    conn.execute("INSERT INTO papers_fts(papers_fts) VALUES('optimize')")
+    conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('automerge', 4)")
+    conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', 16)")
+    conn.executescript(_INDEXES)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.commit()
+
+
+def count_papers(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+
+def _fts_values(
+    title: str,
+    abstract: str,
+    authors: list[str],
+    comment: str | None,
+    journal_ref: str | None,
+    categories: list[str],
+    arxiv_id: str,
+) -> tuple[str, str, str, str, str, str, str]:
+    return (
+        title,
+        abstract,
+        " ; ".join(authors),
+        comment or "",
+        journal_ref or "",
+        category_tokens(categories),
+        encode_token(arxiv_id),
+    )
+
+
+def _newer(rec: MirrorRecord, version: int, updated: str) -> bool:
+    """Newest version wins; at equal version a later or equal update date refreshes the row."""
+    return (rec.version, rec.updated) >= (version, updated)
+
+
+def _same(rec: MirrorRecord, old: tuple) -> bool:
+    """Same version and content as the stored row: re-ingesting it changes nothing."""
+    return (
+        rec.version == old[2]
+        and rec.updated == old[3]
+        and rec.title == old[4]
+        and rec.abstract == old[5]
+        and json.dumps(rec.authors, ensure_ascii=False) == old[6]
+        and (rec.comment, rec.journal_ref) == (old[7], old[8])
+        and " ".join(rec.categories) == old[9]
+    )
+
+
+def upsert(conn: sqlite3.Connection, records: Iterable[MirrorRecord]) -> UpsertCounts:
+    """Insert or update records by arXiv id inside the caller's transaction."""
+    counts = UpsertCounts()
+    batch: dict[str, MirrorRecord] = {}
+    for rec in records:
+        prev = batch.get(rec.arxiv_id)
+        if prev is not None:
+            counts.unchanged += 1
+            if not _newer(rec, prev.version, prev.updated):
+                continue
+        batch[rec.arxiv_id] = rec
+    if not batch:
+        return counts
+    ids = list(batch)
+    existing: dict[str, tuple] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(
+            "SELECT rid, arxiv_id, version, updated, title, abstract, authors, comment, "
+            f"journal_ref, categories FROM papers WHERE arxiv_id IN ({marks})",
+            chunk,
+        ):
+            existing[row[1]] = row
+    next_rid = int(conn.execute("SELECT coalesce(max(rid), 0) FROM papers").fetchone()[0]) + 1
+    paper_rows = []
+    fts_rows = []
+    for arxiv_id, rec in batch.items():
+        old = existing.get(arxiv_id)
+        if old is not None:
+            if not _newer(rec, old[2], old[3]) or _same(rec, old):
+                counts.unchanged += 1
+                continue
+            rid = old[0]
+            conn.execute(
+                f"INSERT INTO papers_fts(papers_fts, rowid, {', '.join(FTS_COLUMNS)}) "
+                "VALUES('delete', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    rid,
+                    *_fts_values(
+                        old[4], old[5], json.loads(old[6]), old[7], old[8], old[9].split(), arxiv_id
+                    ),
+                ),
+            )
+            counts.updated += 1
+        else:
+            rid = next_rid
+            next_rid += 1
+            counts.inserted += 1
+        paper_rows.append(
+            (
+                rid,
+                arxiv_id,
+                rec.version,
+                rec.title,
+                rec.abstract,
+                json.dumps(rec.authors, ensure_ascii=False),
+                " ".join(rec.categories),
+                rec.published,
+                rec.updated,
+                rec.comment,
+                rec.journal_ref,
+                rec.doi,
+            )
+        )
+        fts_rows.append(
+            (
+                rid,
+                *_fts_values(
+                    rec.title,
+                    rec.abstract,
+                    rec.authors,
+                    rec.comment,
+                    rec.journal_ref,
+                    rec.categories,
+                    arxiv_id,
+                ),
+            )
+        )
+    conn.executemany(
+        "INSERT OR REPLACE INTO papers(rid, arxiv_id, version, title, abstract, authors, "
+        "categories, published, updated, comment, journal_ref, doi) "
+        "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        paper_rows,
+    )
+    conn.executemany(
+        f"INSERT INTO papers_fts(rowid, {', '.join(FTS_COLUMNS)}) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+        fts_rows,
+    )
+    return counts
