@@ -1,0 +1,185 @@
+"""`sovereign research|show|resume` as a user runs them: embedded mirror over the fixture,
+local MiniLM embeddings, Chroma on disk, SQLite checkpoints; bad input; kill -9 and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURE = REPO / "tests" / "fixtures" / "graph" / "mirror_small.jsonl"
+QUANT_Q = (
+    "How much does 4-bit quantization of experts cut memory in Mixture-of-Experts inference, "
+    "and what happens to MMLU accuracy?"
+)
+FLEX_Q = (
+    "What accuracy does FlexMoE reach on MMMU compared with dense VLMs of similar activated size?"
+)
+
+pytestmark = pytest.mark.integration
+
+
+def sovereign(
+    home: Path, *args: str, env_extra: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SOVEREIGN_HOME": str(home), "SOVEREIGN_VERIFIER": "tfidf"}
+    env.pop("SOVEREIGN_NODE_DELAY", None)
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "graph.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("cli") / "home"
+    done = sovereign(home, "mirror", "ingest", str(FIXTURE))
+    assert done.returncode == 0, done.stderr
+    return home
+
+
+def _events(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def test_research_writes_report_with_live_progress(home: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    done = sovereign(
+        home,
+        "--log-file",
+        str(tmp_path / "ev.jsonl"),
+        "research",
+        QUANT_Q,
+        "--out",
+        str(out),
+        "--run-id",
+        "cli-ok",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    for node in ("resolve_paper", "search_arxiv", "read_source", "skeptic", "write_report"):
+        assert node in done.stdout
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "Autonomous draft — Owner review required before publication" in report
+    assert "sentence-transformers/all-MiniLM-L6-v2 (dim=384)" in report  # what actually ran
+    data = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert data["state"]["run_id"] == "cli-ok"
+    assert f"Policy: {data['summary']['policy']}." in report
+    shown = sovereign(home, "show", "cli-ok")
+    assert shown.returncode == 0 and "status: finished" in shown.stdout
+
+
+def test_bad_input_is_one_line_and_a_report(home: Path, tmp_path: Path) -> None:
+    done = sovereign(home, "research", "", "--out", str(tmp_path / "empty"))
+    assert done.returncode == 2
+    assert "sovereign: the question is empty" in done.stderr and "Traceback" not in done.stderr
+    assert "ESCALATE_TO_OWNER" in (tmp_path / "empty" / "report.md").read_text(encoding="utf-8")
+    done = sovereign(
+        home,
+        "research",
+        "What does arXiv 2601.99999 report on MMMU?",
+        "--out",
+        str(tmp_path / "unknown"),
+    )
+    assert done.returncode == 2 and "2601.99999 was not found" in done.stderr
+    fresh = tmp_path / "fresh-home"
+    done = sovereign(fresh, "research", QUANT_Q, "--out", str(tmp_path / "nomirror"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "sovereign mirror ingest" in done.stderr
+    assert "sovereign mirror ingest" in (tmp_path / "nomirror" / "report.md").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_killed_run_resumes_without_redoing_finished_nodes(home: Path, tmp_path: Path) -> None:
+    log1, log2 = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    env = {
+        **os.environ,
+        "SOVEREIGN_HOME": str(home),
+        "SOVEREIGN_VERIFIER": "tfidf",
+        "SOVEREIGN_NODE_DELAY": "select_claims=120",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "graph.cli",
+            "--log-file",
+            str(log1),
+            "research",
+            FLEX_Q,
+            "--run-id",
+            "killed",
+            "--no-owner-review",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if any(
+                e["event"] == "node_start" and e["node"] == "select_claims" for e in _events(log1)
+            ):
+                break
+            assert proc.poll() is None, "run ended before it could be killed"
+            time.sleep(0.2)
+        else:
+            pytest.fail("select_claims never started")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    first = {e["node"] for e in _events(log1) if e["event"] == "node_end"}
+    assert {"resolve_paper", "search_arxiv", "index_memory", "read_source"} <= first
+    assert "write_report" not in first
+    shown = sovereign(home, "show", "killed")
+    assert "unfinished" in shown.stdout and "select_claims" in shown.stdout
+    done = sovereign(home, "--log-file", str(log2), "resume", "killed")
+    assert done.returncode == 0, done.stdout + done.stderr
+    started = [e["node"] for e in _events(log2) if e["event"] == "node_start"]
+    assert started[0] == "select_claims"
+    assert not set(started) & {
+        "resolve_paper",
+        "extract_facets",
+        "plan_queries",
+        "search_arxiv",
+        "index_memory",
+        "read_source",
+    }
+    assert "write_report" in started
+    assert (tmp_path / "out" / "report.md").exists()
+    assert "status: finished" in sovereign(home, "show", "killed").stdout
+
+
+def test_escalated_run_pauses_for_owner_and_review_resumes_it(home: Path, tmp_path: Path) -> None:
+    done = sovereign(home, "research", FLEX_Q, "--run-id", "paused", "--out", str(tmp_path / "o"))
+    assert done.returncode == 0, done.stderr
+    assert "awaiting owner review" in done.stdout and "ESCALATE_TO_OWNER" in done.stdout
+    reviewed = sovereign(
+        home, "review", "paused", "--approve", "--note", "numbers checked", "--who", "tester"
+    )
+    assert reviewed.returncode == 0, reviewed.stderr
+    shown = sovereign(home, "show", "paused").stdout
+    assert "owner: approve by tester: numbers checked" in shown and "status: finished" in shown
+    assert "Owner decision: approve by tester" in (tmp_path / "o" / "report.md").read_text(
+        encoding="utf-8"
+    )
