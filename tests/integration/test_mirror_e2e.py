@@ -68,7 +68,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
 def _run(served: dict[str, object], **kw: object) -> list[arxiv.Result]:
     client = served["client"]
     assert isinstance(client, arxiv.Client)
-    return list(client.results(arxiv.Search(**kw)))  # type: ignore[arg-type]
+    return list(client.results(arxiv.Search(**kw)))
 
 
 def _norm(text: str) -> str:

@@ -101,7 +101,7 @@ def test_result_to_paper_keeps_text_whole_and_splits_version() -> None:
         authors=[arxiv.Result.Author("Sunkyung Lee")],
         summary=long_abstract,
         comment="EMNLP 2023",
-        journal_ref=None,  # type: ignore[arg-type]
+        journal_ref=None,
         doi="10.1/x",
         primary_category="cs.IR",
         categories=["cs.IR", "cs.CL"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,11 +17,11 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mirror"
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> MirrorIndex:
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorIndex]:
     db = tmp_path_factory.mktemp("mirror") / "m.db"
     ingest(db, [FIXTURES / "listing_small.jsonl"], progress=False)
     idx = MirrorIndex(db)
-    yield idx  # type: ignore[misc]
+    yield idx
     idx.close()
 
 
