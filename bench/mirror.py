@@ -127,15 +127,11 @@ def time_queries(index: MirrorIndex, rounds: int = 3) -> tuple[float, float, lis
     return p50, p95, totals
 
 
-def run(label: str, source: Path, db_path: Path) -> None:
-    rss0 = peak_rss_mb()
-    report = ingest(db_path, [source], progress=sys.stderr.isatty())
-    rss1 = peak_rss_mb()
-    print(
-        f"[{label}] ingest: {report.good:,} records in {report.seconds:.1f} s = "
-        f"{report.good / report.seconds:,.0f} records/s; peak RSS {rss1:.0f} MB "
-        f"(before ingest {rss0:.0f} MB); DB {db_path.stat().st_size / 1e6:,.0f} MB"
-    )
+def run(label: str, source: Path, db_path: Path, reuse: bool = False) -> None:
+    if reuse and db_path.exists():
+        print(f"[{label}] reusing {db_path} (ingest not measured)")
+    else:
+        measure_ingest(label, source, db_path)
     index = MirrorIndex(db_path)
     p50, p95, totals = time_queries(index)
     index.close()
@@ -146,12 +142,34 @@ def run(label: str, source: Path, db_path: Path) -> None:
     print(f"[{label}] result totals: {totals}")
 
 
+def measure_ingest(label: str, source: Path, db_path: Path) -> None:
+    for stale in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        stale.unlink(missing_ok=True)
+    rss0 = peak_rss_mb()
+    cpu0 = time.process_time()
+    load0 = os.getloadavg()[0]
+    report = ingest(db_path, [source], progress=sys.stderr.isatty())
+    cpu = time.process_time() - cpu0
+    rss1 = peak_rss_mb()
+    print(
+        f"[{label}] ingest: {report.good:,} records in {report.seconds:.1f} s wall = "
+        f"{report.good / report.seconds:,.0f} records/s ({cpu:.1f} s CPU = "
+        f"{report.good / max(cpu, 1e-9):,.0f} records per CPU-second; load average "
+        f"{load0:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); "
+        f"peak RSS {rss1:.0f} MB (before ingest {rss0:.0f} MB); "
+        f"DB {db_path.stat().st_size / 1e6:,.0f} MB"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--synthetic", type=int, default=1_000_000, help="synthetic records")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     parser.add_argument("--skip-real", action="store_true")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time queries on an existing synthetic DB in --workdir"
+    )
     args = parser.parse_args()
     if not SAMPLE.exists():
         print(f"real sample {SAMPLE} is absent", file=sys.stderr)
@@ -163,7 +181,9 @@ def main() -> int:
             run("real 5k", SAMPLE, work / "real.db")
         if args.synthetic > 0:
             synth = work / f"synthetic_{args.synthetic}.jsonl"
-            if not synth.exists():
+            if not synth.exists() and not (
+                args.reuse and (work / f"synthetic_{args.synthetic}.db").exists()
+            ):
                 t0 = time.perf_counter()
                 synthesize(synth, args.synthetic)
                 print(
@@ -171,9 +191,7 @@ def main() -> int:
                     f"{time.perf_counter() - t0:.0f} s ({synth.stat().st_size / 1e6:,.0f} MB)"
                 )
             db_path = work / f"synthetic_{args.synthetic}.db"
-            if db_path.exists():
-                db_path.unlink()
-            run(f"synthetic {args.synthetic:,}", synth, db_path)
+            run(f"synthetic {args.synthetic:,}", synth, db_path, reuse=args.reuse)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
