@@ -3,6 +3,7 @@ If a named paper cannot be found we say so; we never analyse another paper in it
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from agents.facets import ARXIV_ID, content_tokens, entity_mentions, short_name, strip_ids
@@ -60,6 +61,12 @@ def resolve_target(question: str, paper_arg: str | None, search: object) -> Reso
         return Resolution(None, "unavailable", f"arXiv unavailable while resolving: {exc}")
 
 
+def _names(short: str, text: str) -> bool:
+    """The short name written as a name (same capitalisation, whole words): 'Grove MoE' is
+    named by '... does Grove MoE reach ...', 'Quantized Experts' is not by 'quantized experts'."""
+    return re.search(rf"(?<![\w-]){re.escape(short)}(?![\w-])", text) is not None
+
+
 def _match_title(text: str, search: object, exact: bool) -> Paper | None:
     """A candidate matches when its whole title, or its short name ('Grove MoE' of
     'Grove MoE: ...'), occurs in `text` as words."""
@@ -82,7 +89,7 @@ def _match_title(text: str, search: object, exact: bool) -> Paper | None:
                 if title == normalize_for_match(text) or (len(title) > 20 and title in norm_text):
                     return cand
                 continue
-            short = normalize_for_match(short_name(cand.title))
-            if f" {title} " in norm_text or (len(short) >= 4 and f" {short} " in norm_text):
+            short = short_name(cand.title)
+            if f" {title} " in norm_text or (len(short) >= 4 and _names(short, text)):
                 return cand
     return None

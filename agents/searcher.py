@@ -13,18 +13,12 @@ from memory.models import Paper
 
 
 def to_arxiv_query(text: str) -> str:
-    """Keywords -> arXiv `search_query`: the first two words must match, the rest rank.
-    Text that already uses field prefixes (`ti:`, `all:`...) passes through unchanged."""
+    """Keywords pass as a plain arXiv `search_query`: adjacent words are OR-ed and ranked by
+    relevance (documents matching every word first), on arXiv and on the mirror alike, so a
+    query never comes back empty for want of one word. Field-prefixed text passes unchanged."""
     if re.search(r"\b(all|ti|abs|au|cat|id):", text):
         return text
-    words = [w.replace('"', "") for w in text.split() if w.replace('"', "")]
-    if not words:
-        return text
-    must = " AND ".join(f"all:{w}" for w in words[:2])
-    rest = words[2:]
-    if not rest:
-        return must
-    return f"{must} AND ({' OR '.join(f'all:{w}' for w in rest)})"
+    return " ".join(w for w in text.replace('"', " ").split() if w not in ("AND", "OR", "ANDNOT"))
 
 
 def run_search(

@@ -6,9 +6,9 @@ from typing import Any
 
 from agents.consensus import Draft, review_with, score_of
 from agents.llm import Proposal
-from graph.models import Concern, Review
+from graph.models import Concern, Review, Role
 
-ROLE = "SKEPTIC"
+ROLE: Role = "SKEPTIC"
 
 
 def deterministic_review(task: dict[str, Any]) -> Review:

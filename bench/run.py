@@ -68,7 +68,7 @@ class SleepyLLM:
             n = int(v["num_queries"])
             return QueryPlan(
                 queries=[
-                    SearchQuery(text=" ".join(words[i : i + 3]) + f" {i}", purpose="stand-in")
+                    SearchQuery(text=" ".join(words[i : i + 3]), purpose="stand-in")
                     for i in range(n)
                 ]
             )
@@ -88,7 +88,7 @@ class SleepyLLM:
             return RevisionPlan(
                 round=r,
                 queries=[
-                    SearchQuery(text=" ".join(words[i : i + 2]) + f" r{r}", round=r)
+                    SearchQuery(text=" ".join(words[i + r : i + r + 2]), round=r)
                     for i in range(int(v["num_queries"]))
                 ],
             )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -51,6 +51,9 @@ from graph.transcript import get_logger
 from memory.errors import UserError
 from memory.models import Paper
 
+DEFAULT_CONCURRENCY = 16  # >= sources read per round, queries per round and reviewers
+ProvKind = Literal["fallback", "degraded", "error", "info"]
+
 # Debug hook for step-through and crash tests: "node=seconds,node2=seconds" sleeps before them.
 DELAY_ENV = "SOVEREIGN_NODE_DELAY"
 
@@ -65,14 +68,14 @@ class Env:
     round: int
     log: Any
 
-    def provenance(self, node: str, kind: str, message: str, **detail: Any) -> dict[str, Any]:
+    def provenance(self, node: str, kind: ProvKind, message: str, **detail: Any) -> dict[str, Any]:
         self.log.warning("provenance", kind=kind, message=message, **detail)
         return ProvenanceEvent(
             node=node,
             round=self.round,
             kind=kind,
             message=message,
-            detail=detail,  # type: ignore[arg-type]
+            detail=detail,
         ).model_dump(mode="json")
 
 
@@ -418,8 +421,8 @@ def assess_evidence(state: dict[str, Any], env: Env) -> dict[str, Any]:
     cov = facets_mod.coverage(facets, state.get("papers", []), state.get("question", ""))
     for c in found:
         env.log.info("conflict", note=c.note, claim_ids=c.claim_ids)
-    for c in cov:
-        env.log.info("coverage", facet=c.facet, value=c.value, covered=c.covered)
+    for item in cov:
+        env.log.info("coverage", facet=item.facet, value=item.value, covered=item.covered)
     return {
         "conflicts": [c.model_dump() for c in found],
         "coverage": [c.model_dump() for c in cov],
@@ -585,6 +588,7 @@ def build_graph(
     settings: Settings | None = None,
     checkpointer: Any = None,
     services: Services | None = None,
+    max_concurrency: int | None = None,
 ) -> Any:
     """The compiled research graph. `graph.invoke({"question": ...})` runs it; pass a
     checkpointer to make runs resumable (and owner review pausable)."""
@@ -639,4 +643,9 @@ def build_graph(
     g.add_edge("write_report", "publish")
     g.add_conditional_edges("publish", routing.after_publish, ["owner_review", END])
     g.add_edge("owner_review", END)
-    return g.compile(checkpointer=checkpointer, name="sovereign")
+    compiled = g.compile(checkpointer=checkpointer, name="sovereign")
+    # Enough worker threads for every parallel branch of a superstep (the executor's default,
+    # cpu+4, would run the source readers in waves); a caller's max_concurrency still wins.
+    return compiled.with_config(
+        {"max_concurrency": max_concurrency or DEFAULT_CONCURRENCY, "recursion_limit": 200}
+    )

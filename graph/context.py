@@ -42,7 +42,8 @@ SECRET_FIELDS = ("nim_api_key", "llm_api_key")
 
 def _optional_field(name: str) -> tuple[Any, Any]:
     info = Settings.model_fields[name]
-    return (info.annotation | None, Field(None, description=info.description or name))
+    annotation: Any = info.annotation
+    return (annotation | None, Field(None, description=info.description or name))
 
 
 RunContext: type[BaseModel] = create_model(  # type: ignore[call-overload]
@@ -126,13 +127,13 @@ class Services:
         client = self._get("search", self.search_factory or self._default_search)
         if client is None:
             raise ServiceUnavailable("no arXiv search backend is available")
-        return client  # type: ignore[no-any-return]
+        return client
 
     def memory(self) -> MemoryBackend:
-        return self._get("memory", self.memory_factory or self._default_memory)  # type: ignore[no-any-return]
+        return self._get("memory", self.memory_factory or self._default_memory)
 
     def verifier(self) -> VerifierBackend | None:
-        return self._get("verifier", self.verifier_factory or self._default_verifier)  # type: ignore[no-any-return]
+        return self._get("verifier", self.verifier_factory or self._default_verifier)
 
     def llm(self) -> Any:
         return self._get("llm", self.llm_factory or self._default_llm)

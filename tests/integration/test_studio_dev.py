@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -99,7 +100,9 @@ def test_langgraph_dev_streams_a_run(tmp_path: Path) -> None:
         for node in ("search_arxiv", "read_source", "skeptic", "validator", "synthesizer"):
             assert node in nodes
         assert nodes[-1] == "publish"
-        state = client.threads.get_state(thread["thread_id"])["values"]
+        values = client.threads.get_state(thread["thread_id"])["values"]
+        assert isinstance(values, dict)
+        state: dict[str, Any] = values
         assert state["settings_used"]["max_revisions"] == 0  # Studio context reached Settings
         assert state["policy"] in ("AUTO_APPROVE", "ESCALATE_TO_OWNER")
         assert Path(state["report_path"]).exists()

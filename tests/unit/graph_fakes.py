@@ -4,7 +4,6 @@ over the hand-written fixture (same query syntax as arXiv), lexical memory, TF-I
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from pathlib import Path
@@ -37,8 +36,8 @@ def load_fixture(path: Path = FIXTURE) -> list[Paper]:
 
 
 class KeywordSearch:
-    """`all:a AND all:b AND (all:c OR all:d)`: a and b must occur, c/d rank. Records every
-    call's start/end so tests can show the searches overlapped."""
+    """Plain keyword queries as arXiv runs them: words OR-ed, papers matching more words first.
+    Records every call's start/end so tests can show the searches overlapped."""
 
     def __init__(self, papers: list[Paper], latency_s: float = 0.0, fail: bool = False) -> None:
         self.papers = papers
@@ -58,17 +57,12 @@ class KeywordSearch:
             from memory.errors import ServiceUnavailable
 
             raise ServiceUnavailable("arXiv API at http://127.0.0.1:9/api/query is unreachable")
-        optional_part = re.search(r"\((.*)\)", query)
-        optional = (
-            re.findall(r"all:(\S+?)\)?(?:\s|$)", optional_part.group(1)) if optional_part else []
-        )
-        must_part = query[: optional_part.start()] if optional_part else query
-        must = re.findall(r"all:(\S+)", must_part)
+        words = [w.removeprefix("all:") for w in query.split()]
         hits = []
         for p in self.papers:
             text = self._text(p)
-            if all(f" {normalize_for_match(w)}" in text for w in must):
-                score = sum(f" {normalize_for_match(w)}" in text for w in optional)
+            score = sum(f" {normalize_for_match(w)}" in text for w in words)
+            if score:
                 hits.append((score, p))
         hits.sort(key=lambda t: (-t[0], t[1].arxiv_id))
         with self._lock:

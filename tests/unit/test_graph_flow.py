@@ -27,7 +27,9 @@ QUANT_Q = (
 def run(
     tmp_path: Path, question: str, search: KeywordSearch | None = None, **overrides: Any
 ) -> dict[str, Any]:
-    settings = Settings(home=tmp_path / "home", verifier="tfidf", **overrides)
+    settings = Settings.model_validate(
+        {"home": tmp_path / "home", "verifier": "tfidf", **overrides}
+    )
     graph = build_graph(settings, services=fake_services(settings, search))
     return dict(graph.invoke({"question": question, "out_dir": str(tmp_path / "out")}))
 
@@ -166,7 +168,7 @@ def test_searches_and_reviewers_run_concurrently(
 def test_astream_api(tmp_path: Path) -> None:
     import asyncio
 
-    settings = Settings(home=tmp_path / "home", verifier="tfidf")
+    settings = Settings.model_validate({"home": tmp_path / "home", "verifier": "tfidf"})
     graph = build_graph(settings, services=fake_services(settings))
 
     async def go() -> list[str]:

@@ -22,7 +22,7 @@ def test_events_arrive_while_the_run_is_going(tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     configure(log, to_stderr=False)
     try:
-        settings = Settings(home=tmp_path / "home", verifier="tfidf")
+        settings = Settings.model_validate({"home": tmp_path / "home", "verifier": "tfidf"})
         graph = build_graph(settings, services=fake_services(settings))
         seen_mid_run: list[dict[str, object]] = []
         finished_nodes: list[str] = []
