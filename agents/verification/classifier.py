@@ -1,0 +1,190 @@
+"""The default verifier: a rationale model scores every sentence of a candidate abstract, then a
+calibrated three-way model labels the (claim, abstract) pair from lexical agreement, the chosen
+rationale and contradiction cues. Both are small scikit-learn models shipped as one artifact."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+
+from agents.verification.features import (
+    DOC_FEATURES,
+    Idf,
+    TextView,
+    bigram_coverage,
+    coverage,
+    cue_features,
+    sentence_features,
+    stance_text,
+)
+from graph.models import DocVerdict, EvidenceDoc, Label
+from memory.errors import UserError
+
+ARTIFACT = Path(__file__).parent / "artifacts" / "default_verifier.joblib"
+CLASSES: tuple[Label, ...] = ("SUPPORT", "CONTRADICT", "NOT_ENOUGH_INFO")
+EVIDENCE_SENTS = 2  # top sentences whose text feeds the cue features
+
+
+def sentence_matrices(claim: str, docs: Sequence[EvidenceDoc], idf: Idf) -> list[np.ndarray]:
+    c = TextView.of(claim)
+    out = []
+    for d in docs:
+        sents = [TextView.of(s) for s in d.sentences]
+        doc = TextView.of(" ".join(d.sentences))
+        title = TextView.of(d.title)
+        out.append(sentence_features(c, sents, doc, title, idf))
+    return out
+
+
+def evidence_view(doc: EvidenceDoc, probs: np.ndarray) -> TextView:
+    """The text of the top rationale sentences, in abstract order."""
+    top = np.argsort(-np.asarray(probs), kind="stable")[:EVIDENCE_SENTS] if len(probs) else []
+    return TextView.of(" ".join(doc.sentences[int(i)] for i in sorted(top)))
+
+
+def stance_texts(claim: str, docs: Sequence[EvidenceDoc], probs: Sequence[np.ndarray]) -> list[str]:
+    c = TextView.of(claim)
+    return [stance_text(c, evidence_view(d, p)) for d, p in zip(docs, probs, strict=True)]
+
+
+def doc_matrix(
+    claim: str,
+    docs: Sequence[EvidenceDoc],
+    probs: Sequence[np.ndarray],
+    idf: Idf,
+    stance: Sequence[float],
+) -> np.ndarray:
+    """One row per doc; `probs` are the rationale probabilities of each doc's sentences and
+    `stance` the sparse stance model's P(SUPPORT | evidence is relevant)."""
+    c = TextView.of(claim)
+    views = [TextView.of(d.title + ". " + " ".join(d.sentences)) for d in docs]
+    covs = np.array([coverage(c, v, idf) for v in views])
+    best_doc = float(covs.max()) if len(covs) else 0.0
+    order = np.argsort(-covs, kind="stable")
+    rank = np.empty(len(docs))
+    rank[order] = np.arange(len(docs))
+    rows = []
+    claim_mass = idf.mass(c.token_set) or 1.0
+    for j, d in enumerate(docs):
+        p = np.asarray(probs[j], dtype=np.float64)
+        top = np.argsort(-p, kind="stable")[:EVIDENCE_SENTS] if len(p) else np.array([], int)
+        ps = np.sort(p)[::-1]
+        pad = np.zeros(3)
+        pad[: min(3, len(ps))] = ps[:3]
+        ev_text = " ".join(d.sentences[i] for i in sorted(top))
+        ev = TextView.of(ev_text)
+        best_sent = TextView.of(d.sentences[int(top[0])]) if len(top) else TextView.of("")
+        title = TextView.of(d.title)
+        missing = idf.mass(c.token_set - views[j].token_set) / claim_mass
+        doc_cues = cue_features(c, views[j])
+        rows.append(
+            [
+                covs[j],
+                coverage(c, title, idf),
+                bigram_coverage(c, views[j]),
+                covs[j] - best_doc,
+                rank[j],
+                float(len(docs)),
+                pad[0],
+                pad[1],
+                pad[2],
+                float(p.sum()),
+                coverage(c, best_sent, idf),
+                coverage(c, ev, idf),
+                float(len(c.tokens)),
+                missing,
+                *cue_features(c, ev),
+                doc_cues[1],
+                doc_cues[4],
+                doc_cues[15],
+                doc_cues[16],
+                float(stance[j]),
+            ]
+        )
+    out = np.asarray(rows, dtype=np.float64).reshape(len(docs), len(DOC_FEATURES))
+    return out
+
+
+@dataclass
+class TrainedVerifier:
+    """Rationale model, stance model P(SUPPORT | relevant), calibrated relevance model
+    P(the abstract bears on the claim), and the decision thresholds chosen by CV."""
+
+    rationale_model: Any
+    stance_model: Any
+    label_model: Any
+    idf: Idf
+    label_threshold: float = 0.5
+    rationale_threshold: float = 0.5
+    max_rationale: int = 3
+    meta: dict[str, Any] = field(default_factory=dict)
+    name: str = "default"
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> TrainedVerifier:
+        p = Path(path) if path is not None else ARTIFACT
+        if not p.exists():
+            raise UserError(
+                f"verifier model {p} is missing; build it with `sovereign eval train-verifier`"
+            )
+        obj = joblib.load(p)
+        if not isinstance(obj, TrainedVerifier):
+            raise UserError(f"{p} is not a sovereign verifier artifact")
+        return obj
+
+    def save(self, path: Path | str | None = None) -> Path:
+        p = Path(path) if path is not None else ARTIFACT
+        p.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, p, compress=3)
+        return p
+
+    def rationale_probs(self, claim: str, docs: Sequence[EvidenceDoc]) -> list[np.ndarray]:
+        mats = sentence_matrices(claim, docs, self.idf)
+        out = []
+        for m in mats:
+            out.append(self.rationale_model.predict_proba(m)[:, 1] if len(m) else np.zeros(0))
+        return out
+
+    def label_probs(
+        self, claim: str, docs: Sequence[EvidenceDoc], probs: Sequence[np.ndarray]
+    ) -> np.ndarray:
+        """Rows of P(SUPPORT), P(CONTRADICT), P(NEI) in CLASSES order."""
+        stance = self.stance_model.predict_proba(stance_texts(claim, docs, probs))[:, 1]
+        x = doc_matrix(claim, docs, probs, self.idf, stance)
+        rel = self.label_model.predict_proba(x)[:, list(self.label_model.classes_).index(True)]
+        return np.stack([rel * stance, rel * (1 - stance), 1 - rel], axis=1)
+
+    def decide(self, p: np.ndarray, sent_p: np.ndarray) -> tuple[Label, float, list[int]]:
+        """Deterministic decision from calibrated probabilities."""
+        k = int(np.argmax(p[:2]))
+        if 1.0 - p[2] >= self.label_threshold:
+            label = CLASSES[k]
+            conf = float(p[k])
+            order = [int(i) for i in np.argsort(-sent_p, kind="stable")]
+            chosen = [i for i in order if sent_p[i] >= self.rationale_threshold]
+            rationale = (chosen or order[:1])[: self.max_rationale]
+            return label, conf, rationale
+        return "NOT_ENOUGH_INFO", float(p[2]), []
+
+    def verify(self, claim: str, docs: Sequence[EvidenceDoc]) -> list[DocVerdict]:
+        if not docs:
+            return []
+        probs = self.rationale_probs(claim, docs)
+        lp = self.label_probs(claim, docs, probs)
+        out = []
+        for d, p, sp in zip(docs, lp, probs, strict=True):
+            label, conf, rat = self.decide(p, sp)
+            out.append(
+                DocVerdict(
+                    doc_id=d.doc_id,
+                    label=label,
+                    confidence=float(np.clip(conf, 0.0, 1.0)),
+                    rationale=rat,
+                )
+            )
+        return out

@@ -1,0 +1,253 @@
+"""Builds the shipped default-verifier artifact from SciFact claims_train, and runs the 5-fold
+cross-validation (grouped by claim) that model selection and the bench rely on. Nothing here
+looks at any split but the claims file it is given."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from threadpoolctl import threadpool_limits
+
+from agents.verification.augment import flip_claim
+from agents.verification.classifier import (
+    CLASSES,
+    TrainedVerifier,
+    doc_matrix,
+    sentence_matrices,
+    stance_texts,
+)
+from agents.verification.features import Idf
+from agents.verification.retrieval import Hit
+from agents.verification.scifact import ClaimRecord, CorpusDoc
+from graph.models import EvidenceDoc
+
+SEED = 13
+N_FOLDS = 5
+
+
+@dataclass
+class Pair:
+    """One (claim, candidate abstract) pair with its gold answer."""
+
+    claim: ClaimRecord
+    doc: EvidenceDoc
+    label: str
+    sentence_labels: np.ndarray
+
+
+def evidence_doc(d: CorpusDoc, score: float = 0.0) -> EvidenceDoc:
+    return EvidenceDoc(doc_id=d.doc_id, title=d.title, sentences=d.sentences, retrieval_score=score)
+
+
+def candidate_pairs(
+    claim: ClaimRecord,
+    corpus: Mapping[str, CorpusDoc],
+    hits: Sequence[Hit],
+    k: int,
+    include_gold: bool,
+) -> list[Pair]:
+    """The top-k retrieved abstracts (plus, for training, gold abstracts retrieval missed)."""
+    ids = [h.doc_id for h in hits[:k]]
+    scores = {h.doc_id: h.score for h in hits}
+    if include_gold:
+        ids += [d for d in claim.evidence if d not in ids and d in corpus]
+    pairs = []
+    for doc_id in ids:
+        d = corpus[doc_id]
+        gold = claim.evidence.get(doc_id)
+        sl = np.zeros(len(d.sentences), dtype=int)
+        if gold is not None:
+            for r in gold.rationales:
+                for i in r:
+                    if i < len(sl):
+                        sl[i] = 1
+        pairs.append(
+            Pair(
+                claim,
+                evidence_doc(d, scores.get(doc_id, 0.0)),
+                gold.label if gold else "NOT_ENOUGH_INFO",
+                sl,
+            )
+        )
+    return pairs
+
+
+def _hgb(seed: int, **kw: Any) -> HistGradientBoostingClassifier:
+    params: dict[str, Any] = {
+        "max_iter": 150,
+        "learning_rate": 0.05,
+        "max_leaf_nodes": 15,
+        "min_samples_leaf": 20,
+        "l2_regularization": 1.0,
+        "random_state": seed,
+    }
+    params.update(kw)
+    return HistGradientBoostingClassifier(**params)
+
+
+def claim_groups(claims: Sequence[ClaimRecord]) -> dict[int, int]:
+    """Claims that share a cited or evidence abstract form one group. SciFact writes a claim and
+    its negation against the same abstract; splitting such twins across folds would let a
+    model learn words whose label flips between folds, so every split here is by group."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for c in claims:
+        nodes = [f"c{c.id}"] + [f"d{d}" for d in [*c.cited_doc_ids, *c.evidence]]
+        for n in nodes[1:]:
+            parent[find(n)] = find(nodes[0])
+    roots: dict[str, int] = {}
+    return {c.id: roots.setdefault(find(f"c{c.id}"), len(roots)) for c in claims}
+
+
+def _stance_model(c: float = 1.0) -> Pipeline:
+    return make_pipeline(
+        CountVectorizer(token_pattern=r"\S+", binary=True, min_df=2),
+        LogisticRegression(C=c, max_iter=2000),
+    )
+
+
+def _group_by_claim(pairs: Sequence[Pair]) -> dict[int, list[Pair]]:
+    groups: dict[int, list[Pair]] = {}
+    for p in pairs:
+        groups.setdefault(p.claim.id, []).append(p)
+    return groups
+
+
+def fit(
+    pairs: Sequence[Pair],
+    idf: Idf,
+    seed: int = SEED,
+    log: Callable[[str], None] | None = None,
+    augment: bool = True,
+) -> TrainedVerifier:
+    """Fit the rationale model, the stance model, then the calibrated label model on their
+    out-of-fold outputs (so the label model sees the noise it will see at inference)."""
+    with threadpool_limits(1):  # 2 shared cores: OpenMP oversubscription costs 10x
+        return _fit(pairs, idf, seed, log or (lambda _m: None), augment)
+
+
+def _fit(
+    pairs: Sequence[Pair], idf: Idf, seed: int, say: Callable[[str], None], augment: bool
+) -> TrainedVerifier:
+    group_of = claim_groups(list({p.claim.id: p.claim for p in pairs}.values()))
+    groups = _group_by_claim(pairs)
+    claim_ids = list(groups)
+    mats: dict[int, list[np.ndarray]] = {}
+    for cid in claim_ids:
+        g = groups[cid]
+        mats[cid] = sentence_matrices(g[0].claim.claim, [p.doc for p in g], idf)
+    xs = np.vstack([m for cid in claim_ids for m in mats[cid] if len(m)])
+    ys = np.concatenate([p.sentence_labels for cid in claim_ids for p in groups[cid]])
+    gs = np.concatenate(
+        [np.full(len(p.sentence_labels), group_of[cid]) for cid in claim_ids for p in groups[cid]]
+    )
+    say(f"rationale model: {len(ys)} sentences, {int(ys.sum())} rationale")
+    oof = np.zeros(len(ys))
+    for tr, te in GroupKFold(n_splits=N_FOLDS).split(xs, ys, gs):
+        m = _hgb(seed).fit(xs[tr], ys[tr])
+        oof[te] = m.predict_proba(xs[te])[:, 1]
+    rationale_model = _hgb(seed).fit(xs, ys)
+    # stance texts from the out-of-fold sentence probabilities
+    probs_of: dict[int, list[np.ndarray]] = {}
+    pos = 0
+    for cid in claim_ids:
+        probs_of[cid] = []
+        for p in groups[cid]:
+            n = len(p.sentence_labels)
+            probs_of[cid].append(oof[pos : pos + n])
+            pos += n
+    texts: list[str] = []
+    flipped: list[str | None] = []
+    labels: list[str] = []
+    pair_groups: list[int] = []
+    for cid in claim_ids:
+        g = groups[cid]
+        docs = [p.doc for p in g]
+        texts += stance_texts(g[0].claim.claim, docs, probs_of[cid])
+        alt = flip_claim(g[0].claim.claim) if augment else None
+        flipped += stance_texts(alt, docs, probs_of[cid]) if alt else [None] * len(g)
+        labels += [p.label for p in g]
+        pair_groups += [group_of[cid]] * len(g)
+    yd = np.array(labels)
+    gd = np.array(pair_groups)
+    texts_a = np.array(texts, dtype=object)
+    relevant = yd != "NOT_ENOUGH_INFO"
+    stance_oof = np.zeros(len(yd))
+
+    def stance_fit(idx: np.ndarray) -> Pipeline:
+        idx = idx[relevant[idx]]
+        x = list(texts_a[idx])
+        y = list(yd[idx] == "SUPPORT")
+        for i in idx:
+            if flipped[i] is not None:
+                x.append(str(flipped[i]))
+                y.append(yd[i] != "SUPPORT")
+        return _stance_model().fit(x, y)
+
+    for tr, te in GroupKFold(n_splits=N_FOLDS).split(texts_a, yd, gd):
+        stance_oof[te] = stance_fit(tr).predict_proba(list(texts_a[te]))[:, 1]
+    stance_model = stance_fit(np.arange(len(yd)))
+    say(f"stance model: {int(relevant.sum())} relevant pairs")
+    rows = []
+    pos = 0
+    for cid in claim_ids:
+        g = groups[cid]
+        st = stance_oof[pos : pos + len(g)]
+        pos += len(g)
+        rows.append(doc_matrix(g[0].claim.claim, [p.doc for p in g], probs_of[cid], idf, st))
+    xd = np.vstack(rows)
+    say(f"relevance model: {len(yd)} pairs " + str({c: int((yd == c).sum()) for c in CLASSES}))
+    label_model = CalibratedClassifierCV(
+        _hgb(seed), method="isotonic", cv=list(GroupKFold(n_splits=N_FOLDS).split(xd, yd, gd))
+    )
+    label_model.fit(xd, relevant)
+    return TrainedVerifier(
+        rationale_model=rationale_model,
+        stance_model=stance_model,
+        label_model=label_model,
+        idf=idf,
+    )
+
+
+def fit_idf(corpus: Mapping[str, CorpusDoc]) -> Idf:
+    return Idf.fit([d.title + " " + " ".join(d.sentences) for d in corpus.values()])
+
+
+def progress(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def folds(claims: Sequence[ClaimRecord], n: int = N_FOLDS) -> list[list[int]]:
+    """Deterministic claim folds: whole claim groups (see `claim_groups`) dealt round-robin
+    after a seeded shuffle."""
+    group_of = claim_groups(claims)
+    n_groups = max(group_of.values()) + 1 if group_of else 0
+    order = np.random.default_rng(SEED).permutation(n_groups)
+    fold_of_group = {int(g): i % n for i, g in enumerate(order)}
+    out: list[list[int]] = [[] for _ in range(n)]
+    for c in claims:
+        out[fold_of_group[group_of[c.id]]].append(c.id)
+    return out
+
+
+def default_output() -> Path:
+    from agents.verification.classifier import ARTIFACT
+
+    return ARTIFACT
