@@ -1,0 +1,1 @@
+"""Static site builder for the public index."""

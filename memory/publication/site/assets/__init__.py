@@ -1,0 +1,1 @@
+"""Bundled JS/CSS of the public site (package data; no CDN)."""
