@@ -42,6 +42,7 @@ class UpsertStats(BaseModel):
     unchanged: int = Field(description="Records whose text hash matched: not embedded again")
     removed: int = 0  # records of older versions or vanished sentences, deleted
     superseded: int = 0  # inputs skipped: a newer (or repeated) version came along or is stored
+    truncated: int = 0  # texts the model saw only in part (local: past 256 tokens); stored whole
 
 
 # --- Chroma embedding-function registration -----------------------------------------------------
@@ -128,6 +129,12 @@ def content_hash(text: str) -> str:
 
 def _base_id(raw: str) -> str:
     return split_arxiv_id(raw)[0]
+
+
+def _id_forms(raw: Sequence[str]) -> list[str]:
+    """'2401.00001v2' may name arXiv source 2401.00001; a non-arXiv id (SciFact '4983', or one
+    that merely ends in v<digits>) names itself. Filters match either form."""
+    return sorted({s.strip() for s in raw} | {_base_id(s) for s in raw})
 
 
 def _encode_categories(categories: Sequence[str]) -> str:
@@ -413,6 +420,7 @@ class VectorMemory:
         ]
 
         # 3. embed everything first: a failure here leaves the store untouched
+        truncated_before = getattr(self.embedder, "truncated", 0)
         vectors: list[list[float]] = []
         for chunk in _chunks(to_embed, EMBED_CHUNK):
             vectors.extend(self.embedder.embed_passages([r.embed_text for r in chunk]))
@@ -447,6 +455,7 @@ class VectorMemory:
             unchanged=len(wanted) - len(to_embed),
             removed=len(stale),
             superseded=superseded,
+            truncated=getattr(self.embedder, "truncated", 0) - truncated_before,
         )
 
     # --- reads -----------------------------------------------------------------------------------
@@ -456,9 +465,9 @@ class VectorMemory:
     ) -> dict[str, Any]:
         clauses: list[dict[str, Any]] = [{"kind": kind}]
         if exclude:
-            clauses.append({"source_id": {"$nin": sorted({_base_id(s) for s in exclude})}})
+            clauses.append({"source_id": {"$nin": _id_forms(exclude)}})
         if restrict is not None:
-            clauses.append({"source_id": {"$in": sorted({_base_id(s) for s in restrict})}})
+            clauses.append({"source_id": {"$in": _id_forms(restrict)}})
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def query(
@@ -495,10 +504,10 @@ class VectorMemory:
         if not texts:
             return []
         vectors = self.embedder.embed_queries(list(texts))
-        if restrict_to is not None:
-            allowed = {_base_id(s) for s in restrict_to} - {_base_id(s) for s in exclude_sources}
-            if not allowed:
-                return [[] for _ in texts]
+        if restrict_to is not None and not set(_id_forms(restrict_to)) - set(
+            _id_forms(exclude_sources)
+        ):
+            return [[] for _ in texts]
         where = self._where(kind, exclude_sources, restrict_to)
         with self._guard("query"):
             res = self._collection.query(
@@ -525,10 +534,11 @@ class VectorMemory:
 
     def get_sentences(self, source_id: str) -> list[str]:
         """The stored sentences of one source (newest version), in index order; [] if unknown."""
-        sid = _base_id(source_id)
         with self._guard("read"):
             got = self._collection.get(
-                where={"$and": [{"source_id": sid}, {"kind": "sentence"}]},
+                where={
+                    "$and": [{"source_id": {"$in": _id_forms([source_id])}}, {"kind": "sentence"}]
+                },
                 include=["documents", "metadatas"],
             )
         rows = [
@@ -542,10 +552,9 @@ class VectorMemory:
 
     def get_paper(self, source_id: str) -> Passage | None:
         """The stored paper record of one source (score 1.0), or None."""
-        sid = _base_id(source_id)
         with self._guard("read"):
             got = self._collection.get(
-                where={"$and": [{"source_id": sid}, {"kind": "paper"}]},
+                where={"$and": [{"source_id": {"$in": _id_forms([source_id])}}, {"kind": "paper"}]},
                 include=["documents", "metadatas"],
             )
         hits = [

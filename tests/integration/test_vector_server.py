@@ -21,6 +21,7 @@ from tests.unit.test_vector_store import (  # noqa: F401  (collected here agains
     test_bad_input_writes_nothing,
     test_changed_text_reembeds_only_what_changed,
     test_documents_keep_given_sentence_indices,
+    test_empty_store_and_ids_that_look_versioned,
     test_exclusion_and_restriction_filters,
     test_failed_embedding_midway_writes_nothing,
     test_get_sentences_of_unknown_source_is_empty,
@@ -29,6 +30,7 @@ from tests.unit.test_vector_store import (  # noqa: F401  (collected here agains
     test_paper_records_carry_title_and_whole_abstract,
     test_query_many_equals_single_queries,
     test_store_reopens_with_its_records,
+    test_truncation_is_reported_and_text_kept_whole,
     test_upsert_and_query_sentences,
     test_upsert_is_idempotent_and_does_not_embed_again,
 )

@@ -218,3 +218,31 @@ def test_failed_embedding_midway_writes_nothing(
 def test_get_sentences_of_unknown_source_is_empty(make_memory: MakeMemory) -> None:
     mem = make_memory()
     assert mem.get_sentences("9999.99999") == [] and mem.get_paper("9999.99999") is None
+
+
+class TruncatingEmbedder(HashingEmbedder):
+    """Counts texts over 40 characters as cut, like the local model past 256 tokens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.truncated = 0
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        self.truncated += sum(len(t) > 40 for t in texts)
+        return super().embed_passages(texts)
+
+
+def test_truncation_is_reported_and_text_kept_whole(make_memory: MakeMemory) -> None:
+    mem = make_memory(TruncatingEmbedder())
+    stats = mem.upsert_papers(papers()[:1])
+    assert stats.truncated == 3  # the paper text and two sentences longer than 40 characters
+    assert mem.get_sentences("2401.00001") == papers()[0].sentences()
+
+
+def test_empty_store_and_ids_that_look_versioned(make_memory: MakeMemory) -> None:
+    mem = make_memory()
+    assert mem.query("anything at all", k=3) == []
+    mem.upsert_documents([Document(id="run_v1", title="t", sentences=["Alpha beta."])])
+    assert mem.get_sentences("run_v1") == ["Alpha beta."]
+    assert mem.query("alpha", k=3, exclude_sources=["run_v1"]) == []
+    assert [h.source_id for h in mem.query("alpha", k=3, restrict_to=["run_v1"])] == ["run_v1"]
