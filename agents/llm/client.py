@@ -225,6 +225,7 @@ class OpenAIChat:
             started = time.monotonic()
             try:
                 with self._semaphore:
+                    started = time.monotonic()  # wall time of the request, not of the queue
                     kwargs: dict[str, Any] = {}
                     if fmt is not None:
                         kwargs["response_format"] = fmt

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -48,7 +49,7 @@ class UsageCounter:
             if will_retry:
                 r.retries += 1
 
-    def snapshot(self) -> dict[str, object]:
+    def snapshot(self) -> dict[str, Any]:
         """Plain JSON: totals plus a per-role breakdown."""
         with self._lock:
             roles = {name: asdict(u) for name, u in sorted(self.by_role.items())}
@@ -56,7 +57,7 @@ class UsageCounter:
         for u in roles.values():
             for key, value in u.items():
                 setattr(total, key, getattr(total, key) + value)
-        out: dict[str, object] = asdict(total)
+        out: dict[str, Any] = asdict(total)
         out["total_tokens"] = total.prompt_tokens + total.completion_tokens
         out["wall_s"] = round(total.wall_s, 3)
         out["by_role"] = roles
