@@ -154,3 +154,29 @@ def test_about_and_mathematics_document_the_rules(site: tuple[Path, dict[str, st
     math = (out / "mathematics.html").read_text()
     for word in ("TF-IDF", "cos(c, d)", "consensus", "ECE"):
         assert word in math
+
+
+def test_benchmarks_come_from_claim_text_not_conditions(tmp_path: Path) -> None:
+    settings = SimpleNamespace(publications_path=tmp_path / "pub.sqlite")
+    state = sample_state(tmp_path, "bench")
+    state["claims"][2]["text"] = "At batch size 16 the model reaches 58.1% on MathVista."
+    state["claims"][2]["quote"] = state["claims"][2]["text"]
+    state["claims"][2]["setting"] = "batch size 16"
+    record_run(state, settings)
+    build_site(store_for(settings), tmp_path / "site")
+    html = (tmp_path / "site" / "benchmarks.html").read_text()
+    names = set(re.findall(r'data-bench="([^"]+)"', html))
+    assert names == {"MMMU", "MathVista"}
+
+
+def test_retracted_report_stays_visible_and_marked(tmp_path: Path) -> None:
+    from memory.publication import correct
+
+    settings = SimpleNamespace(publications_path=tmp_path / "pub.sqlite")
+    rid = record_run(sample_state(tmp_path, "gone"), settings).report_id
+    correct(store_for(settings), rid, "ann", "report", "target paper was wrong", retract=True)
+    build_site(store_for(settings), tmp_path / "site")
+    page = (tmp_path / "site" / "reports" / f"{rid[5:]}.html").read_text()
+    assert "RETRACTED" in page and "target paper was wrong" in page
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert f'data-id="{rid}" data-status="retracted"' in index

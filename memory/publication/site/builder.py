@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -114,22 +115,28 @@ def _index_page(reports: list[dict[str, Any]]) -> str:
     return page("Index", body, scripts=("site.js",))
 
 
+def _mentions() -> Callable[[str], list[str]] | None:
+    """The kernel's benchmark recogniser (known names plus *QA/*Bench-shaped tokens); imported
+    lazily because memory/ must not depend on agents/ at import time."""
+    try:
+        from agents.facets import benchmark_mentions
+    except ImportError:
+        return None
+    return benchmark_mentions
+
+
 def _benchmark_names(rep: dict[str, Any], claim: dict[str, Any]) -> set[str]:
-    names: set[str] = set()
-    state_claim: dict[str, Any] = next(
-        (c for c in rep["state"].get("claims") or [] if str(c.get("id")) == claim["claim_id"]), {}
-    )
-    if state_claim.get("setting"):
-        names.add(str(state_claim["setting"]).strip())
-    facets = rep["state"].get("facets") or {}
-    text = claim["text"].casefold() + " " + claim["quote"].casefold()
-    for bench in facets.get("benchmark") or []:
-        if str(bench).strip() and str(bench).casefold() in text:
+    """Benchmarks a claim names: recognised in its text or quote, plus the question's benchmark
+    facets that the claim mentions (the claim's `setting` also holds conditions, so it is not
+    used as a name)."""
+    text = f"{claim['text']} {claim['quote']}"
+    mentions = _mentions()
+    names = set(mentions(text)) if mentions else set()
+    folded = f" {text.casefold()} "
+    for bench in (rep["state"].get("facets") or {}).get("benchmark") or []:
+        if str(bench).strip() and str(bench).casefold() in folded:
             names.add(str(bench).strip())
-    for value in state_claim.get("facets") or []:
-        if value in (facets.get("benchmark") or []):
-            names.add(str(value).strip())
-    return {n for n in names if n}
+    return names
 
 
 def _benchmarks_page(reports: list[dict[str, Any]]) -> str:
@@ -151,8 +158,8 @@ def _benchmarks_page(reports: list[dict[str, Any]]) -> str:
     )
     body = (
         "<h1>Benchmarks and datasets</h1><p>Every benchmark or dataset named by a claim in a "
-        "published report (the claim's setting, or a benchmark facet of the question that the "
-        "claim mentions), with the claims about it.</p>"
+        "published report (recognised in the claim's text or verbatim quote), with the claims "
+        "about it.</p>"
         + (sections or '<p class="empty">No claim names a benchmark yet.</p>')
     )
     return page("Benchmarks", body)
