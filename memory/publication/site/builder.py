@@ -159,8 +159,7 @@ def _benchmarks_page(reports: list[dict[str, Any]]) -> str:
     body = (
         "<h1>Benchmarks and datasets</h1><p>Every benchmark or dataset named by a claim in a "
         "published report (recognised in the claim's text or verbatim quote), with the claims "
-        "about it.</p>"
-        + (sections or '<p class="empty">No claim names a benchmark yet.</p>')
+        "about it.</p>" + (sections or '<p class="empty">No claim names a benchmark yet.</p>')
     )
     return page("Benchmarks", body)
 
