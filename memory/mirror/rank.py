@@ -70,6 +70,10 @@ def term_pattern(term: Term) -> str:
     return "".join(parts)
 
 
+def compile_term_regex(term: Term) -> re.Pattern[str]:
+    return re.compile(r"\b" + term_pattern(term))
+
+
 @dataclass(frozen=True)
 class Doc:
     rid: int

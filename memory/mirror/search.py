@@ -1,19 +1,19 @@
 """Query execution for the mirror: arXiv's search_query/id_list semantics on SQLite FTS5.
 
-Relevance is FTS5 BM25 with field weights (title 3x abstract). Scoring every match of common
-terms is what makes naive FTS5 slow (every doc in the doclist gets scored), so results come in
-coordination tiers, each scored only on a bounded head:
+Relevance is BM25F with field weights (title 3, abstract 1; see memory.mirror.rank). Scoring
+every match of common terms is what makes naive FTS5 slow, so FTS5 only selects, and ranking
+works on a bounded pool:
 
-  1. every title-eligible term (all:/ti:) occurs in the title,
-  2. every positive term occurs somewhere (only for queries with OR),
-  3. some title-eligible term occurs in the title,
-  4. the remaining matches.
+  - the pool is every match when there are at most POOL_CAP; otherwise the newest POOL_CAP
+    matches that have some query term (all:/ti:) in their title;
+  - the pool is ordered by title coordination (how many query terms the title holds), and the
+    first RANK_CAP of that order are re-ranked by BM25F over title and abstract;
+  - matches outside the pool follow newest first (title matches before the others).
 
-A tier with at most RANK_CAP documents is ranked by BM25 in full; a larger tier has its newest
-RANK_CAP documents ranked by BM25 and the rest follow newest first. When the whole match set is
-at most RANK_CAP (any specific query), the order is plain BM25. Like arXiv, which serves at most
-30,000 results per query, the result window is capped at WINDOW_CAP and totalResults reports the
-served window, so clients that page to the end stop cleanly."""
+So a specific query (at most POOL_CAP matches) gets plain coordination + BM25F order over all
+of its matches; a query of common words ranks the newest title matches. Like arXiv, which serves
+at most 30,000 results per query, the window is capped at WINDOW_CAP and totalResults reports
+the served window, so clients that page to the end stop cleanly."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ from memory.models import split_arxiv_id
 
 WINDOW_CAP = 30_000
 MAX_RESULTS = 2000
-RANK_CAP = 300
+RANK_CAP = 200
+POOL_CAP = 1000
+COUNT_FETCH = 5000  # match sets up to this size are fetched whole in one pass
 DF_SAMPLE = 50_000
 SORTS = {"relevance": None, "lastUpdatedDate": "updated", "submittedDate": "published"}
 ORDERS = ("descending", "ascending")
@@ -228,30 +230,23 @@ class MirrorIndex:
                 scores[rid] = scorer.score(rank.Doc(rid, title, abstract))
         return sorted(rids, key=lambda r: (-scores.get(r, 0.0), -r))
 
-    @staticmethod
-    def _tiers(ast: object, expr: str) -> list[str]:
-        pos = positive_terms(ast)  # type: ignore[arg-type]
-        title_terms = [t for t in pos if t.field in ("all", "ti")]
-        narrowing: list[str] = []
-
-        def title(t: Term) -> str:
-            return compile_term(t, ("title",))
-
-        if title_terms:
-            narrowing.append(" AND ".join(f"({title(t)})" for t in title_terms))
-        if not is_conjunction(ast) and len(pos) > 1:  # type: ignore[arg-type]
-            narrowing.append(" AND ".join(f"({compile_term(t)})" for t in pos))
-        if len(title_terms) > 1:
-            narrowing.append(" OR ".join(f"({title(t)})" for t in title_terms))
-        tiers = []
-        for i, x in enumerate(narrowing):
-            t = f"({expr}) AND ({x})"
-            if i:
-                t = f"({t}) NOT ({' OR '.join(f'({p})' for p in narrowing[:i])})"
-            tiers.append(t)
-        rest = f"({expr}) NOT ({' OR '.join(f'({p})' for p in narrowing)})" if narrowing else expr
-        tiers.append(rest)
-        return tiers
+    def _pool_order(self, ast: object, pool: list[int]) -> list[int]:
+        """Order a pool: title coordination, then BM25F on the first RANK_CAP."""
+        terms = [t for t in positive_terms(ast) if t.field in ("all", "ti")]  # type: ignore[arg-type]
+        if terms and len(pool) > RANK_CAP:
+            patterns = [rank.compile_term_regex(t) for t in terms]
+            coord: dict[int, int] = {}
+            for start in range(0, len(pool), 900):
+                chunk = pool[start : start + 900]
+                marks = ",".join("?" * len(chunk))
+                for rid, title in self._conn().execute(
+                    f"SELECT rid, title FROM papers WHERE rid IN ({marks})", chunk
+                ):
+                    folded = rank.fold(title)
+                    coord[rid] = sum(1 for p in patterns if p.search(folded))
+            pool = sorted(pool, key=lambda r: (-coord.get(r, 0), -r))
+        head = self._scored(ast, pool[:RANK_CAP])
+        return head + pool[RANK_CAP:]
 
     # --- the API ---------------------------------------------------------------------------
 
@@ -288,7 +283,9 @@ class MirrorIndex:
             idexpr = " OR ".join(f'"{encode_code(a)}"' for a in dict.fromkeys(found.values()))
             expr = f"({expr}) AND (ident: ({idexpr}))"
         try:
-            total = self._count(expr, WINDOW_CAP)
+            # one pass serves both the count and the pool when the match set is small
+            head = self._rowids_desc(expr, COUNT_FETCH + 1)
+            total = len(head) if len(head) <= COUNT_FETCH else self._count(expr, WINDOW_CAP)
             limit = max(0, min(max_results, total - start))
             if limit == 0:
                 return ResultPage(total, start, max_results, [])
@@ -296,45 +293,56 @@ class MirrorIndex:
             if column is not None:
                 rids = self._by_date(expr, column, sort_order, start, limit)
             else:
-                rids = self._by_relevance(ast, expr, total, start, limit, sort_order)
+                small = head if len(head) <= COUNT_FETCH else None
+                rids = self._by_relevance(ast, expr, total, start, limit, sort_order, small)
         except sqlite3.OperationalError as exc:
             raise BadQuery(f"malformed query: {exc}") from exc
         return ResultPage(total, start, max_results, self._rows(rids))
 
     def _by_relevance(
-        self, ast: object, expr: str, total: int, start: int, limit: int, order: str
+        self,
+        ast: object,
+        expr: str,
+        total: int,
+        start: int,
+        limit: int,
+        order: str,
+        small: list[int] | None = None,
     ) -> list[int]:
-        tiers = [expr] if total <= RANK_CAP else self._tiers(ast, expr)
         # ascending relevance (least relevant first) is the descending window reversed
         lo, hi = start, start + limit
         if order == "ascending":
             lo, hi = total - start - limit, total - start
+        title_terms = [t for t in positive_terms(ast) if t.field in ("all", "ti")]  # type: ignore[arg-type]
+        in_title = " OR ".join(f"({compile_term(t, ('title',))})" for t in title_terms)
+        implied = is_conjunction(ast) and all(t.field == "ti" for t in title_terms)  # type: ignore[arg-type]
+        if (small is not None and len(small) <= POOL_CAP) or not in_title or implied:
+            pool_expr = expr
+        else:
+            pool_expr = f"({expr}) AND ({in_title})"
+        if small is not None and pool_expr == expr:
+            pool = small[:POOL_CAP]
+        else:
+            pool = self._rowids_desc(pool_expr, POOL_CAP)
+        n_pool = len(pool)
         out: list[int] = []
-        base = 0
-        for i, tier in enumerate(tiers):
-            if base >= hi:
-                break
-            last = i == len(tiers) - 1
-            head = self._rowids_desc(tier, RANK_CAP + 1)
-            if len(head) <= RANK_CAP:
-                size = len(head)
-            else:
-                head = head[:RANK_CAP]
-                if last:
-                    size = total - base
-                elif hi <= base + RANK_CAP:
-                    size = RANK_CAP + 1  # only the head is served from this tier
-                else:
-                    size = self._count(tier, min(total - base, hi - base))
-            a, b = max(lo, base), min(hi, base + size)
-            if a < b:
-                if a - base < len(head):
-                    ranked = self._scored(ast, head)
-                    out += ranked[a - base : min(b - base, len(head))]
-                if b - base > len(head):
-                    skip = max(0, a - base - len(head))
-                    out += self._rowids_desc(tier, b - base - len(head) - skip, len(head) + skip)
-            base += size
+        if lo < n_pool:
+            out += self._pool_order(ast, pool)[lo : min(hi, n_pool)]
+        if hi <= n_pool:
+            return out if order == "descending" else out[::-1]
+        # after the pool: the rest of pool_expr newest first, then (if the pool was restricted
+        # to title matches) the matches without a title match, newest first
+        a = max(lo, n_pool)
+        if pool_expr == expr:
+            out += self._rowids_desc(expr, hi - a, a)
+        else:
+            size_b = self._count(pool_expr, hi)  # capped: only needed up to the window's end
+            if a < size_b:
+                out += self._rowids_desc(pool_expr, min(hi, size_b) - a, a)
+            if hi > size_b:
+                c0 = max(a, size_b) - size_b
+                rest = f"({expr}) NOT ({in_title})"
+                out += self._rowids_desc(rest, hi - max(a, size_b), c0)
         return out if order == "descending" else out[::-1]
 
     def _by_date(self, expr: str, column: str, order: str, start: int, limit: int) -> list[int]:

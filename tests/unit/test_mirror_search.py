@@ -102,11 +102,13 @@ def test_max_results_capped_at_2000(index: MirrorIndex) -> None:
     assert index.query(search_query="cat:cs", max_results=10**6).max_results == 2000
 
 
-def test_tiers_page_consistently_when_ranking_is_capped(
+def test_paging_is_consistent_when_ranking_is_capped(
     index: MirrorIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # force the large-result path (tiers, capped BM25 heads) on the small fixture
+    # force the large-result path (title-match pool, capped BM25 head, newest-first tails)
     monkeypatch.setattr(search_mod, "RANK_CAP", 2)
+    monkeypatch.setattr(search_mod, "POOL_CAP", 3)
+    monkeypatch.setattr(search_mod, "COUNT_FETCH", 3)
     q = "all:models learning language"
     full = ids(index, q)
     paged: list[str] = []
