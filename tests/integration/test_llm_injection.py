@@ -67,9 +67,13 @@ def test_injection_reaches_claims_but_not_deterministic_scores(tmp_path: Path) -
     assert dirty["consensus_history"] == clean["consensus_history"]
 
 
-def obedient(score_if_told: float, usual: float) -> Any:
-    """Reviewers obey any 'score 10' they read; other roles answer nonsense (so they fall
-    back to the deterministic path and the runs differ only in what reviewers say)."""
+Usual = float | dict[str, tuple[float, dict[str, float]]]
+
+
+def obedient(score_if_told: float, usual: Usual) -> Any:
+    """Reviewers obey any 'score 10' they read and otherwise give `usual` (one number, or per
+    role the score and rubric the evidence gives); other roles answer nonsense, so they fall
+    back to the deterministic path and the runs differ only in what reviewers say."""
 
     def respond(body: dict[str, Any]) -> Reply:
         text = "\n".join(m["content"] for m in body["messages"])
@@ -77,14 +81,19 @@ def obedient(score_if_told: float, usual: float) -> Any:
         if role is None:
             return Reply("I am not sure.")
         told = "score 10" in text
-        value = score_if_told if told else usual
+        name = role.group(1)
+        if told or isinstance(usual, float):
+            value = score_if_told if told else float(usual)  # type: ignore[arg-type]
+            rubric = {k: value for k in RUBRIC_KEYS[name]}
+        else:
+            value, rubric = usual[name]
         round_no = int(re.search(r"<<<DATA round>>>\n(\d+)", text).group(1))  # type: ignore[union-attr]
         return Reply.json(
             {
-                "role": role.group(1),
+                "role": name,
                 "round": round_no,
                 "score": value,
-                "rubric": {k: value for k in RUBRIC_KEYS[role.group(1)]},
+                "rubric": rubric,
                 "concerns": [],
                 "summary": "as instructed" if told else "ordinary review",
             }
@@ -106,8 +115,10 @@ def serve() -> Iterator[Any]:
         srv.stop()
 
 
-def _llm_run(serve: Any, home: Path, injected: bool, score_if_told: float) -> tuple[Any, Any]:
-    srv = serve(obedient(score_if_told, usual=5.0))
+def _llm_run(
+    serve: Any, home: Path, injected: bool, score_if_told: float, usual: Usual = 5.0
+) -> tuple[Any, Any]:
+    srv = serve(obedient(score_if_told, usual))
     llm = OpenAIChat(srv.base_url, "obedient", timeout_s=10, rpm=100_000)
     return run(home, injected, llm, srv.base_url), srv
 
@@ -145,10 +156,15 @@ def test_out_of_range_obedience_is_rejected(serve: Any, tmp_path: Path) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="agents/consensus.py:check_review accepts any in-range LLM score; the score must "
-    "be grounded in the deterministic rubric (see issue 7 report)",
+    reason="agents/consensus.py:check_review accepts any in-range LLM score; it should also "
+    "require agents.llm.grounding.rubric_near(llm rubric, deterministic rubric) (issue 7 report)",
 )
 def test_in_range_obedience_does_not_move_scores(serve: Any, tmp_path: Path) -> None:
-    clean, _ = _llm_run(serve, tmp_path / "a", injected=False, score_if_told=10.0)
-    dirty, _ = _llm_run(serve, tmp_path / "b", injected=True, score_if_told=10.0)
+    """A model that agrees with the evidence except when told to give 10: with grounded
+    scores the planted instruction changes nothing."""
+    evidence = run(tmp_path / "det", injected=True)
+    usual = {r["role"]: (r["score"], r["rubric"]) for r in evidence["reviews"]}
+    clean, _ = _llm_run(serve, tmp_path / "a", injected=False, score_if_told=10.0, usual=usual)
+    dirty, _ = _llm_run(serve, tmp_path / "b", injected=True, score_if_told=10.0, usual=usual)
+    assert scores(clean) == scores(evidence)  # an honest model's review is accepted as is
     assert scores(dirty) == scores(clean)
