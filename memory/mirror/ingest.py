@@ -158,7 +158,7 @@ def ingest(
         file=sys.stderr,
         mininterval=0.5,
     )
-    batches: queue.Queue[list[MirrorRecord] | BaseException | None] = queue.Queue(maxsize=4)
+    batches: queue.Queue[list[MirrorRecord] | BaseException | None] = queue.Queue(maxsize=2)
     stop = threading.Event()
 
     def produce() -> None:
