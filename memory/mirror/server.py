@@ -47,6 +47,8 @@ def answer(index: MirrorIndex, params: dict[str, str], base_url: str) -> tuple[i
         )
     except QuerySyntaxError as exc:
         return 400, atom.error_feed(str(exc), shown, base_url)
+    except Exception as exc:  # an answer, not a dropped connection the client would retry
+        return 500, atom.error_feed(f"internal error: {type(exc).__name__}", shown, base_url)
     return 200, atom.feed(page, shown, base_url)
 
 
