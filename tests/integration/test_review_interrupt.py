@@ -4,6 +4,7 @@ resumes it from its SQLite checkpoint; approval publishes, rejection does not.""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,15 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(autouse=True)
-def _transcript_to_file(tmp_path: Path) -> None:
+def _transcript_to_file(tmp_path: Path) -> Iterator[None]:
     """The graph's transcript keeps the stream it was configured with; give each test its own
-    file so a stream captured by an earlier test is never written to after it closed."""
+    file so a stream captured by an earlier test is never written to after it closed, then
+    hand stderr back for whoever runs next."""
     from graph import transcript
 
     transcript.configure(log_file=tmp_path / "events.jsonl", to_stderr=False)
+    yield
+    transcript.configure(to_stderr=True)
 
 
 QUESTION = "Does expert choice routing improve multimodal transformer accuracy on VQAv2?"

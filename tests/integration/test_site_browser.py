@@ -111,6 +111,9 @@ def site() -> Iterator[dict[str, Any]]:
            "manifests": manifests}  # fmt: skip
     server.shutdown()
     server.server_close()
+    from graph import transcript
+
+    transcript.configure(to_stderr=True)  # _real_runs sent the transcript to a file in tmp
     shutil.rmtree(tmp, ignore_errors=True)
 
 
