@@ -32,7 +32,7 @@ _COMPARATIVE = re.compile(
     r"state-of-the-art|sota|on par|comparable to|match\w*)\b",
     re.I,
 )
-_VAGUE_METRICS = {"performance", "efficiency", "robustness"}
+_VAGUE_METRICS = {"performance", "efficiency", "robustness", "cost", "flops"}
 PER_SOURCE = 4
 PER_TARGET = 6
 

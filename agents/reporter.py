@@ -47,7 +47,7 @@ def results_line(state: dict[str, Any]) -> str:
 
 
 def _cell(text: Any) -> str:
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+    return str(text).replace("|", "\\|").replace("\n", " ")  # the table's only special char
 
 
 def _abs(arxiv_id: str, papers: dict[str, dict[str, Any]]) -> str:
