@@ -132,8 +132,10 @@ def read_run(state: dict[str, Any]) -> RunView:
     become empty, a missing run id or question is an error."""
     run_id = _first(state, "run_id", "thread_id")
     question = _first(state, "question", "research_question")
-    if not run_id or not question:
-        raise ValueError("run state lacks run_id or question; cannot publish it")
+    if not run_id:
+        raise ValueError("run state lacks run_id; cannot record it")
+    if not str(question or "").strip():  # the graph escalates such runs; the owner still sees it
+        question = f"(no question given: {state.get('input_error') or 'empty'})"
     # `target` is the resolved Paper; `paper` is the caller's input (an id or title string)
     paper = _first(state, "target", "target_paper")
     if paper is None and isinstance(state.get("paper"), dict):

@@ -135,8 +135,16 @@ def test_empty_correction_and_unknown_report_are_one_line_errors(
         correct(store_for(settings), "SRCH:00000000", "ann", "x", "y")
 
 
-def test_state_without_question_is_refused(tmp_path: Path, settings: SimpleNamespace) -> None:
+def test_state_without_run_id_is_refused_empty_question_is_shown(
+    tmp_path: Path, settings: SimpleNamespace
+) -> None:
     state = sample_state(tmp_path)
-    del state["question"]
-    with pytest.raises(ValueError, match="question"):
+    del state["run_id"]
+    with pytest.raises(ValueError, match="run_id"):
         record_run(state, settings)
+    state = sample_state(tmp_path, "blank", policy="ESCALATE_TO_OWNER")
+    state["question"] = "   "
+    state["input_error"] = "the question is empty"
+    rec = record_run(state, settings)
+    assert rec.status == "escalated"
+    assert rec.manifest["question"] == "(no question given: the question is empty)"
