@@ -63,7 +63,12 @@ def register(subparsers: Any) -> None:
     sub = mirror.add_subparsers(dest="mirror_command", metavar="ACTION", required=True)
 
     ing = sub.add_parser("ingest", help="stream arXiv metadata JSONL (plain or .gz) into the DB")
-    ing.add_argument("paths", nargs="+", metavar="PATH", help="bulk snapshot or listing JSONL")
+    ing.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="bulk snapshot or listing JSONL (plain or .gz), or a directory of them",
+    )
     ing.add_argument(
         "--category",
         action="append",

@@ -62,11 +62,27 @@ class IngestReport:
         return line
 
 
+def expand_paths(paths: Sequence[Path]) -> list[Path]:
+    """Files as given; a directory stands for its *.json, *.jsonl and *.gz files."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and p.name.endswith((".json", ".jsonl", ".gz"))
+            )
+            if not found:
+                raise UserError(f"{path} holds no .json, .jsonl or .gz files")
+            out += found
+        else:
+            out.append(path)
+    return out
+
+
 def _open(path: Path) -> IO[bytes]:
     if not path.exists():
         raise UserError(f"no such file: {path}")
-    if path.is_dir():
-        raise UserError(f"{path} is a directory; pass the JSONL files inside it")
     with path.open("rb") as probe:
         magic = probe.read(2)
     if magic == b"\x1f\x8b":
@@ -143,6 +159,7 @@ def ingest(
     batch_size: int = BATCH,
 ) -> IngestReport:
     """Upsert every good line of `paths` into the mirror at `db_path` (created if needed)."""
+    paths = expand_paths(paths)
     for path in paths:
         _open(path).close()  # fail on a missing file before touching the DB
     report = IngestReport()

@@ -142,3 +142,17 @@ def test_missing_file_and_bad_since_are_one_line_errors(tmp_path: Path) -> None:
     assert not (tmp_path / "m.db").exists()
     with pytest.raises(UserError, match="YYYY-MM"):
         parse_since("2024")
+
+
+def test_directory_stands_for_its_jsonl_files(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.jsonl").write_bytes((FIXTURES / "listing_small.jsonl").read_bytes())
+    (src / "b.jsonl").write_bytes((FIXTURES / "bulk_v1.jsonl").read_bytes())
+    (src / "notes.txt").write_text("not data")
+    report = ingest(tmp_path / "m.db", [src], progress=False)
+    assert report.inserted == 13 and report.bad_total == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(UserError, match="no .json"):
+        ingest(tmp_path / "m2.db", [empty], progress=False)
