@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.llm import Proposal, propose
+from agents.llm.grounding import rubric_near
 from graph.models import Claim, Conflict, FacetCoverage, Review, Verification
 
 
@@ -68,6 +69,9 @@ class Draft:
         return sum(vs) / len(vs) if vs else 0.0
 
 
+SCORE_TOLERANCE = 0.5  # an LLM's overall score must be its rubric's mean, give or take
+
+
 def clamp(x: float) -> float:
     return round(max(0.0, min(10.0, float(x))), 2)
 
@@ -124,13 +128,23 @@ def review_with(
         "threshold": task.get("settings_used", {}).get("consensus_threshold", 6.5),
     }
     ids = {c.id for c in draft.claims}
+    reference = fallback()  # the evidence-derived review: an LLM may word it, not move it
+
+    def grounded(review: Review) -> list[str]:
+        problems = check_review(review, role, ids)
+        problems += rubric_near(review.rubric, reference.rubric)
+        mean = score_of(review.rubric)
+        if abs(review.score - mean) > SCORE_TOLERANCE:
+            problems.append(f"score {review.score:g} is not the mean of its rubric ({mean:g})")
+        return problems
+
     proposal = propose(
         llm,
         role.lower(),
         Review,
         prompt_vars,
-        check=lambda r: check_review(r, role, ids),
-        fallback=fallback,
+        check=grounded,
+        fallback=lambda: reference,
     )
     value = proposal.value
     value.round = draft.round
