@@ -19,7 +19,7 @@ STATUSES = ("draft", "escalated", "approved", "published", "retracted")
 # current status (None = not yet recorded) -> statuses it may move to
 TRANSITIONS: dict[str | None, tuple[str, ...]] = {
     None: ("draft", "escalated", "published"),
-    "draft": ("escalated", "published"),
+    "draft": ("escalated",),
     "escalated": ("approved", "draft"),
     "approved": ("published",),
     "published": ("retracted",),
@@ -175,6 +175,8 @@ class PublicationStore:
             if status not in TRANSITIONS.get(current, ()):
                 shown = current or "unrecorded"
                 raise UserError(f"{report_id} is {shown}; it cannot become {status}")
+            if status == "published" and current is None and decision != "auto":
+                raise UserError(f"{report_id}: only the AUTO_APPROVE policy publishes directly")
             conn.execute(
                 "INSERT INTO status_events(report_id, status, decision, who, at, note) "
                 "VALUES (?,?,?,?,?,?)",

@@ -148,3 +148,18 @@ def test_state_without_run_id_is_refused_empty_question_is_shown(
     rec = record_run(state, settings)
     assert rec.status == "escalated"
     assert rec.manifest["question"] == "(no question given: the question is empty)"
+
+
+def test_store_refuses_publication_without_policy_or_approval(
+    tmp_path: Path, settings: SimpleNamespace
+) -> None:
+    store = store_for(settings)
+    rec = record_run(sample_state(tmp_path, "held", policy="ESCALATE_TO_OWNER"), settings)
+    with pytest.raises(UserError, match="cannot become published"):
+        store.set_status(rec.report_id, "published", "someone")  # skipping approval
+    store.add_version("SRCH:0000ABCD", "bare", "d", {}, {}, {}, None)
+    with pytest.raises(UserError, match="only the AUTO_APPROVE policy"):
+        store.set_status("SRCH:0000ABCD", "published", "someone")
+    apply_decision(store, rec.report_id, "reject", "no", "owner")
+    with pytest.raises(UserError, match="cannot become published"):
+        store.set_status(rec.report_id, "published", "someone")
