@@ -41,6 +41,7 @@ WINDOW_CAP = 30_000
 MAX_RESULTS = 2000
 RANK_CAP = 200
 POOL_CAP = 1000
+DATE_WALK_MAX = 40_000  # rows of the date index a date-sorted page may walk
 COUNT_FETCH = 5000  # match sets up to this size are fetched whole in one pass
 DF_SAMPLE = 50_000
 SORTS = {"relevance": None, "lastUpdatedDate": "updated", "submittedDate": "published"}
@@ -291,7 +292,10 @@ class MirrorIndex:
                 return ResultPage(total, start, max_results, [])
             column = SORTS[sort_by]
             if column is not None:
-                rids = self._by_date(expr, column, sort_order, start, limit)
+                dense = len(head) > COUNT_FETCH
+                rids = self._by_date(
+                    expr, column, sort_order, start, limit, total, None if dense else head
+                )
             else:
                 small = head if len(head) <= COUNT_FETCH else None
                 rids = self._by_relevance(ast, expr, total, start, limit, sort_order, small)
@@ -345,14 +349,73 @@ class MirrorIndex:
                 out += self._rowids_desc(rest, hi - max(a, size_b), c0)
         return out if order == "descending" else out[::-1]
 
-    def _by_date(self, expr: str, column: str, order: str, start: int, limit: int) -> list[int]:
+    def _by_date(
+        self,
+        expr: str,
+        column: str,
+        order: str,
+        start: int,
+        limit: int,
+        total: int,
+        matches: list[int] | None,
+    ) -> list[int]:
+        """`matches` is the whole match set when it was small enough to fetch."""
         direction = "DESC" if order == "descending" else "ASC"
+        need = start + limit
+        if matches is not None:
+            keyed: list[tuple[str, int]] = []
+            for at in range(0, len(matches), 900):
+                chunk = matches[at : at + 900]
+                marks = ",".join("?" * len(chunk))
+                keyed += (
+                    self._conn()
+                    .execute(f"SELECT {column}, rid FROM papers WHERE rid IN ({marks})", chunk)
+                    .fetchall()
+                )
+            keyed.sort(reverse=direction == "DESC")
+            return [rid for _, rid in keyed[start:need]]
+        n_docs = self._corpus()[0]
+        if n_docs and need * n_docs / max(total, 1) <= DATE_WALK_MAX:
+            return self._date_walk(expr, column, direction, need, total / n_docs)[start:need]
         sql = (
             f"SELECT p.rid FROM papers p WHERE p.rid IN "
             f"(SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?) "
             f"ORDER BY p.{column} {direction}, p.rid {direction} LIMIT ? OFFSET ?"
         )
         return [r[0] for r in self._conn().execute(sql, (expr, limit, start))]
+
+    def _date_walk(
+        self, expr: str, column: str, direction: str, need: int, density: float
+    ) -> list[int]:
+        """For a common match set, walk the date index and keep the rows that match: about
+        need/density rows are read instead of sorting every match."""
+        conn = self._conn()
+        cmp = "<" if direction == "DESC" else ">"
+        chunk = max(64, min(4000, int(need / max(density, 1e-6) * 1.3) + 16))
+        found: list[int] = []
+        cursor: tuple[str, int] | None = None
+        while len(found) < need:
+            where = f"WHERE ({column}, rid) {cmp} (?, ?)" if cursor else ""
+            rows = conn.execute(
+                f"SELECT rid, {column} FROM papers {where} "
+                f"ORDER BY {column} {direction}, rid {direction} LIMIT ?",
+                (*cursor, chunk) if cursor else (chunk,),
+            ).fetchall()
+            if not rows:
+                break
+            ids = [r[0] for r in rows]
+            marks = ",".join("?" * len(ids))
+            hits = {
+                r[0]
+                for r in conn.execute(
+                    f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN ({marks})",
+                    (expr, *ids),
+                )
+            }
+            found += [rid for rid in ids if rid in hits]
+            cursor = (rows[-1][1], rows[-1][0])
+            chunk = min(chunk * 2, 4000)
+        return found
 
     def _resolve_ids(self, ids: list[tuple[str, int | None]]) -> dict[int, str]:
         """rid -> arxiv_id for the requested ids the mirror holds (a requested version newer

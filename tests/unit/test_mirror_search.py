@@ -147,3 +147,27 @@ def test_missing_or_empty_db_is_one_clear_line(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(UserError, match="empty"):
         MirrorIndex(empty)
+
+
+def test_date_walk_for_common_terms_matches_the_plain_sort(
+    index: MirrorIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    q = "cat:cs"
+    plain = [
+        ids(index, q, sort_by=s, sort_order=o)
+        for s in ("submittedDate", "lastUpdatedDate")
+        for o in ("descending", "ascending")
+    ]
+    monkeypatch.setattr(search_mod, "COUNT_FETCH", 2)  # every match set now counts as dense
+    walked = [
+        [
+            r.arxiv_id
+            for start in range(0, 12, 5)
+            for r in index.query(
+                search_query=q, start=start, max_results=5, sort_by=s, sort_order=o
+            ).entries
+        ]
+        for s in ("submittedDate", "lastUpdatedDate")
+        for o in ("descending", "ascending")
+    ]
+    assert walked == plain and all(len(x) == 12 for x in walked)
