@@ -11,7 +11,7 @@ from agents.consensus import check_review, consensus
 from agents.facets import coverage, extract_facets
 from agents.policy import decide
 from agents.resolver import resolve_target
-from graph.models import Claim, Facets, Review
+from graph.models import Claim, Concern, Facets, Review
 from tests.unit.graph_fakes import KeywordSearch, load_fixture
 
 
@@ -137,9 +137,9 @@ def test_policy_needs_all_three_conditions() -> None:
 
 
 def test_review_check_rejects_unknown_claims_and_bad_scores() -> None:
-    good = Review(role="SKEPTIC", round=0, score=5, concerns=[{"text": "x", "claim_ids": ["C1"]}])
+    good = Review(role="SKEPTIC", round=0, score=5, concerns=[Concern(text="x", claim_ids=["C1"])])
     assert check_review(good, "SKEPTIC", {"C1"}) == []
-    bad = Review(role="SKEPTIC", round=0, score=5, concerns=[{"text": "x", "claim_ids": ["C9"]}])
+    bad = Review(role="SKEPTIC", round=0, score=5, concerns=[Concern(text="x", claim_ids=["C9"])])
     assert check_review(bad, "SKEPTIC", {"C1"})
     assert check_review(good, "VALIDATOR", {"C1"})
     reviews = [
