@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
@@ -139,10 +140,20 @@ class GraphFactory:
                 time.sleep(delay)
             try:
                 update = body(state, env)
+            except GraphBubbleUp:  # interrupts and control flow belong to LangGraph
+                raise
             except UserError as exc:  # a service went away mid-run: stop cleanly, keep results
                 update = {
                     "halted": f"{name} failed: {exc}",
                     "provenance": [env.provenance(name, "error", str(exc))],
+                }
+            except Exception as exc:  # a bug: still end with a report that says what broke
+                if name in ("write_report", "publish"):
+                    raise
+                env.log.exception("node_failed", error=f"{type(exc).__name__}: {exc}")
+                update = {
+                    "halted": f"{name} failed unexpectedly ({type(exc).__name__}: {exc})",
+                    "provenance": [env.provenance(name, "error", f"{type(exc).__name__}: {exc}")],
                 }
             end = time.time()
             update = dict(update)

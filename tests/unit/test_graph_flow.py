@@ -179,3 +179,22 @@ def test_astream_api(tmp_path: Path) -> None:
 
     nodes = asyncio.run(go())
     assert nodes[0] == "resolve_paper" and "write_report" in nodes and nodes[-1] == "publish"
+
+
+def test_a_broken_service_still_ends_in_a_report(tmp_path: Path) -> None:
+    from graph.context import LexicalMemory
+
+    class BrokenMemory(LexicalMemory):
+        def query(self, *args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("index corrupted")
+
+    settings = Settings.model_validate({"home": tmp_path / "home", "verifier": "tfidf"})
+    services = fake_services(settings)
+    services.memory_factory = BrokenMemory
+    state = build_graph(settings, services=services).invoke(
+        {"question": FLEX_Q, "out_dir": str(tmp_path / "out")}
+    )
+    assert "RuntimeError: index corrupted" in state["halted"]
+    assert state["policy"] == "ESCALATE_TO_OWNER" and len(state["papers"]) > 1  # kept
+    report = Path(state["report_path"]).read_text(encoding="utf-8")
+    assert "index corrupted" in report
