@@ -216,6 +216,8 @@ def progress_printer(stream: Any, started: float | None = None) -> Progress:
                 continue
             if key == "target":
                 parts.append(f"target {value['arxiv_id']}")
+            elif key == "facets":
+                parts.append("; ".join(f"{k}: {', '.join(v)}" for k, v in value.items() if v))
             elif key == "queries":
                 parts.append(f"{len(value)} queries")
             elif isinstance(value, list):
