@@ -40,8 +40,10 @@ QUESTION = (
 
 
 class SleepyLLM:
-    """A ChatBackend stand-in: sleeps `latency` per call, then answers validly from the
-    prompt variables (so every answer passes the agents' grounding checks)."""
+    """A ChatBackend stand-in: sleeps `latency` per call, then answers from the prompt
+    variables. Planner, claim and reviser answers pass the agents' checks; review scores are
+    not near the evidence-derived rubric the stand-in cannot see, so each reviewer is rejected,
+    retried once and falls back (two calls on the critical path, as with a bad model)."""
 
     def __init__(self, latency: float) -> None:
         self.latency = latency
