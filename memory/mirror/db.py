@@ -4,6 +4,7 @@ single encoded tokens so `cat:cs.CV` is an exact match, not a phrase over `cs` a
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
@@ -35,7 +36,7 @@ CREATE TABLE IF NOT EXISTS papers(
     doi TEXT
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5(
-    {", ".join(FTS_COLUMNS)}, content='', tokenize='{TOKENIZER}'
+    {", ".join(FTS_COLUMNS)}, content='', columnsize=0, tokenize='{TOKENIZER}'
 );
 """
 _INDEXES = """
@@ -47,12 +48,20 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def encode_token(code: str) -> str:
-    """One FTS token for a category or id: 'cs.CV' -> 'cs0cv', 'hep-th/9901001' -> 'hep0th0...'.
+    """One FTS token for a category or id: 'cs.CV' -> 'qcs0cv', 'hep-th/9901001' -> 'qhep0th0...'.
     The tokenizer lower-cases, so codes match case-insensitively like arXiv."""
-    return "q" + _NON_ALNUM.sub("0", code.lower())
+    low = code.lower()
+    if low.isascii() and low.replace(".", "").replace("/", "").replace("-", "").isalnum():
+        return "q" + low.replace(".", "0").replace("/", "0").replace("-", "0")
+    return "q" + _NON_ALNUM.sub("0", low)
 
 
 def category_tokens(categories: Sequence[str]) -> str:
+    return _category_tokens(tuple(categories))
+
+
+@functools.lru_cache(maxsize=4096)
+def _category_tokens(categories: tuple[str, ...]) -> str:
     tokens: list[str] = []
     for code in categories:
         tokens.append(encode_token(code))

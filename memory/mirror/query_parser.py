@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from memory.mirror.db import encode_token
 from memory.models import split_arxiv_id
 
 FIELDS = ("ti", "abs", "au", "cat", "all", "co", "jr", "id")
@@ -39,7 +40,6 @@ _STOPWORD_TEXT = (
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split(" "))
 _ALNUM = re.compile(r"[^\W_]", re.UNICODE)
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 class QuerySyntaxError(ValueError):
@@ -221,8 +221,8 @@ def parse(query: str) -> Node:
 
 
 def encode_code(code: str) -> str:
-    """The single index token of a category or arXiv id (see memory.mirror.db)."""
-    return "q" + _NON_ALNUM.sub("0", code.lower())
+    """The single index token of a category or arXiv id, exactly as ingest wrote it."""
+    return encode_token(code)
 
 
 def _quote(text: str) -> str:
