@@ -122,8 +122,18 @@ def finish_ingest(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('automerge', 4)")
     conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', 16)")
     conn.executescript(_INDEXES)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
+        "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+    )
     conn.commit()
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def generation(conn: sqlite3.Connection) -> str:
+    """Changes whenever an ingest finishes: readers key their caches on it."""
+    row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    return str(row[0]) if row else "0"
 
 
 def count_papers(conn: sqlite3.Connection) -> int:

@@ -131,7 +131,8 @@ class MirrorIndex:
                 )
         finally:
             conn.close()
-        self._corpus_cache: tuple[tuple[int, int], tuple[int, int, dict[str, float]]] | None = None
+        self._corpus_cache: tuple[str, tuple[int, int, dict[str, float]]] | None = None
+        self._count_cache: dict[tuple[str, int], int] = {}
         self._df_cache: dict[str, float] = {}
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
@@ -157,8 +158,19 @@ class MirrorIndex:
     # --- helpers ---------------------------------------------------------------------------
 
     def _count(self, expr: str, cap: int) -> int:
+        """Matches of expr, counted up to cap; remembered per mirror generation because a
+        client paging through one query asks for the same count on every page."""
+        self._corpus()  # drops cached counts when an ingest has finished since
+        key = (expr, cap)
+        hit = self._count_cache.get(key)
+        if hit is not None:
+            return hit
         sql = "SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? LIMIT ?)"
-        return int(self._conn().execute(sql, (expr, cap)).fetchone()[0])
+        n = int(self._conn().execute(sql, (expr, cap)).fetchone()[0])
+        if len(self._count_cache) > 512:
+            self._count_cache.clear()
+        self._count_cache[key] = n
+        return n
 
     def _rows(self, rids: list[int]) -> list[PaperRow]:
         if not rids:
@@ -182,10 +194,7 @@ class MirrorIndex:
     def _corpus(self) -> tuple[int, int, dict[str, float]]:
         """(documents, newest rid, average field lengths), cached per mirror generation."""
         conn = self._conn()
-        gen = (
-            conn.execute("PRAGMA data_version").fetchone()[0],
-            conn.execute("SELECT max(rid) FROM papers").fetchone()[0] or 0,
-        )
+        gen = db.generation(conn)
         if self._corpus_cache is None or self._corpus_cache[0] != gen:
             max_rid, t_len, a_len = conn.execute(
                 "SELECT max(rid), avg(length(title)), avg(length(abstract)) FROM "
@@ -195,6 +204,7 @@ class MirrorIndex:
             n_docs = db.count_papers(conn)
             self._corpus_cache = (gen, (n_docs, int(max_rid or 0), avg))
             self._df_cache.clear()
+            self._count_cache.clear()
         return self._corpus_cache[1]
 
     def _idf(self, terms: list[Term]) -> list[float]:

@@ -171,3 +171,20 @@ def test_date_walk_for_common_terms_matches_the_plain_sort(
         for o in ("descending", "ascending")
     ]
     assert walked == plain and all(len(x) == 12 for x in walked)
+
+
+def test_a_running_index_sees_a_later_ingest(tmp_path: Path) -> None:
+    db_path = tmp_path / "m.db"
+    ingest(db_path, [FIXTURES / "bulk_v1.jsonl"], progress=False)
+    idx = MirrorIndex(db_path)
+    try:
+        assert idx.query(search_query="cat:hep-ph").total == 1
+        assert idx.query(search_query="all:models").total == 0
+        ingest(
+            db_path, [FIXTURES / "listing_small.jsonl", FIXTURES / "bulk_v2.jsonl"], progress=False
+        )
+        assert idx.query(search_query="all:models").total == 7
+        [row] = idx.query(search_query="cat:hep-ph").entries
+        assert row.version == 2  # cached counts and rows do not hide the update
+    finally:
+        idx.close()
