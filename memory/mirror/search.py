@@ -17,10 +17,11 @@ the served window, so clients that page to the end stop cleanly."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,25 +136,45 @@ class MirrorIndex:
         self._count_cache: dict[tuple[str, int], int] = {}
         self._df_cache: dict[str, float] = {}
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
         self._lock = threading.Lock()
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            raise RuntimeError("MirrorIndex used outside _lease()")
+        return conn
+
+    @contextlib.contextmanager
+    def _lease(self) -> Iterator[sqlite3.Connection]:
+        """A pooled read connection for the current call: server threads come and go with
+        client connections, so connections are pooled rather than kept per thread."""
+        if getattr(self._local, "conn", None) is not None:  # re-entrant
+            yield self._local.conn
+            return
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
             conn = db.connect(self.path)
             conn.execute("PRAGMA query_only=1")
-            self._local.conn = conn
+        self._local.conn = conn
+        try:
+            yield conn
+        finally:
+            self._local.conn = None
             with self._lock:
-                self._all.append(conn)
-        return conn
+                if self._closed:
+                    conn.close()
+                else:
+                    self._idle.append(conn)
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
+            self._closed = True
+            for conn in self._idle:
                 conn.close()
-            self._all.clear()
-        self._local = threading.local()
+            self._idle.clear()
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -262,6 +283,19 @@ class MirrorIndex:
     # --- the API ---------------------------------------------------------------------------
 
     def query(
+        self,
+        search_query: str = "",
+        id_list: str | Sequence[str] = "",
+        start: int = 0,
+        max_results: int = 10,
+        sort_by: str = "relevance",
+        sort_order: str = "descending",
+    ) -> ResultPage:
+        """One arXiv API call; QuerySyntaxError (HTTP 400) for malformed input."""
+        with self._lease():
+            return self._query(search_query, id_list, start, max_results, sort_by, sort_order)
+
+    def _query(
         self,
         search_query: str = "",
         id_list: str | Sequence[str] = "",
@@ -466,8 +500,8 @@ class MirrorIndex:
         return ResultPage(len(rows), start, max_results, rows[start : start + max_results])
 
     def stats(self) -> dict[str, object]:
-        conn = self._conn()
-        n, first, last = conn.execute(
-            "SELECT count(*), min(published), max(updated) FROM papers"
-        ).fetchone()
+        with self._lease() as conn:
+            n, first, last = conn.execute(
+                "SELECT count(*), min(published), max(updated) FROM papers"
+            ).fetchone()
         return {"papers": n, "first_published": first, "last_updated": last}
