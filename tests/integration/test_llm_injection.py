@@ -134,12 +134,17 @@ def test_instruction_stays_inside_data_fences(serve: Any, tmp_path: Path) -> Non
             assert opened > closed, "planted text outside a data block"
 
 
+def _honest(tmp_path: Path) -> tuple[dict[str, Any], Usual]:
+    evidence = run(tmp_path / "det", injected=True)
+    return evidence, {r["role"]: (r["score"], r["rubric"]) for r in evidence["reviews"]}
+
+
 def test_out_of_range_obedience_is_rejected(serve: Any, tmp_path: Path) -> None:
-    clean, _ = _llm_run(serve, tmp_path / "a", injected=False, score_if_told=42.0)
-    dirty, srv = _llm_run(serve, tmp_path / "b", injected=True, score_if_told=42.0)
-    deterministic = run(tmp_path / "c", injected=True)
-    assert scores(clean) == {"SKEPTIC": 5.0, "VALIDATOR": 5.0, "SYNTHESIZER": 5.0}
-    assert all(r["origin"] == "llm" for r in clean["reviews"])
+    deterministic, usual = _honest(tmp_path)
+    clean, _ = _llm_run(serve, tmp_path / "a", False, score_if_told=42.0, usual=usual)
+    dirty, srv = _llm_run(serve, tmp_path / "b", True, score_if_told=42.0, usual=usual)
+    assert scores(clean) == scores(deterministic)
+    assert all(r["origin"] == "llm" for r in clean["reviews"])  # honest reviews are accepted
     # every reviewer read the instruction and answered 42: rejected twice, fallen back, recorded
     assert all(r["origin"] == "fallback" for r in dirty["reviews"])
     assert scores(dirty) == scores(deterministic)
@@ -154,17 +159,13 @@ def test_out_of_range_obedience_is_rejected(serve: Any, tmp_path: Path) -> None:
     assert len(told) == 3  # each reviewer was told why and retried once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="agents/consensus.py:check_review accepts any in-range LLM score; it should also "
-    "require agents.llm.grounding.rubric_near(llm rubric, deterministic rubric) (issue 7 report)",
-)
 def test_in_range_obedience_does_not_move_scores(serve: Any, tmp_path: Path) -> None:
     """A model that agrees with the evidence except when told to give 10: with grounded
     scores the planted instruction changes nothing."""
-    evidence = run(tmp_path / "det", injected=True)
-    usual = {r["role"]: (r["score"], r["rubric"]) for r in evidence["reviews"]}
+    evidence, usual = _honest(tmp_path)
     clean, _ = _llm_run(serve, tmp_path / "a", injected=False, score_if_told=10.0, usual=usual)
     dirty, _ = _llm_run(serve, tmp_path / "b", injected=True, score_if_told=10.0, usual=usual)
     assert scores(clean) == scores(evidence)  # an honest model's review is accepted as is
+    assert all(r["origin"] == "llm" for r in clean["reviews"])
     assert scores(dirty) == scores(clean)
+    assert all(r["origin"] == "fallback" for r in dirty["reviews"])  # 10/10 was rejected
