@@ -118,7 +118,7 @@ def parse_id_list(raw: str | Sequence[str]) -> list[tuple[str, int | None]]:
 
 
 class MirrorIndex:
-    """Read side of the mirror, safe to share between server threads (one connection each)."""
+    """Read side of the mirror, safe to share between server threads (pooled connections)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
