@@ -165,6 +165,33 @@ def _newer(rec: MirrorRecord, version: int, updated: str) -> bool:
     return (rec.version, rec.updated) >= (version, updated)
 
 
+def prepare(rec: MirrorRecord) -> tuple[tuple[object, ...], tuple[str, ...]]:
+    """The papers row (without rid) and the FTS values of a record."""
+    paper_row = (
+        rec.arxiv_id,
+        rec.version,
+        rec.title,
+        rec.abstract,
+        json.dumps(rec.authors, ensure_ascii=False),
+        " ".join(rec.categories),
+        rec.published,
+        rec.updated,
+        rec.comment,
+        rec.journal_ref,
+        rec.doi,
+    )
+    fts = _fts_values(
+        rec.title,
+        rec.abstract,
+        rec.authors,
+        rec.comment,
+        rec.journal_ref,
+        rec.categories,
+        rec.arxiv_id,
+    )
+    return paper_row, fts
+
+
 def _same(rec: MirrorRecord, old: tuple) -> bool:
     """Same version and content as the stored row: re-ingesting it changes nothing."""
     return (
@@ -172,7 +199,7 @@ def _same(rec: MirrorRecord, old: tuple) -> bool:
         and rec.updated == old[3]
         and rec.title == old[4]
         and rec.abstract == old[5]
-        and json.dumps(rec.authors, ensure_ascii=False) == old[6]
+        and (rec.prepared or prepare(rec))[0][4] == old[6]
         and (rec.comment, rec.journal_ref) == (old[7], old[8])
         and " ".join(rec.categories) == old[9]
     )
@@ -227,36 +254,9 @@ def upsert(conn: sqlite3.Connection, records: Iterable[MirrorRecord]) -> UpsertC
             rid = next_rid
             next_rid += 1
             counts.inserted += 1
-        paper_rows.append(
-            (
-                rid,
-                arxiv_id,
-                rec.version,
-                rec.title,
-                rec.abstract,
-                json.dumps(rec.authors, ensure_ascii=False),
-                " ".join(rec.categories),
-                rec.published,
-                rec.updated,
-                rec.comment,
-                rec.journal_ref,
-                rec.doi,
-            )
-        )
-        fts_rows.append(
-            (
-                rid,
-                *_fts_values(
-                    rec.title,
-                    rec.abstract,
-                    rec.authors,
-                    rec.comment,
-                    rec.journal_ref,
-                    rec.categories,
-                    arxiv_id,
-                ),
-            )
-        )
+        paper_row, fts_values = rec.prepared or prepare(rec)
+        paper_rows.append((rid, *paper_row))
+        fts_rows.append((rid, *fts_values))
     conn.executemany(
         "INSERT OR REPLACE INTO papers(rid, arxiv_id, version, title, abstract, authors, "
         "categories, published, updated, comment, journal_ref, doi) "

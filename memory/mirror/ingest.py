@@ -137,6 +137,7 @@ def _records(
                     report.filtered += 1
                     continue
                 report.good += 1
+                rec.prepared = db.prepare(rec)
                 yield rec
 
 

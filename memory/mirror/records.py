@@ -39,6 +39,8 @@ class MirrorRecord:
     comment: str | None = None
     journal_ref: str | None = None
     doi: str | None = None
+    # rows for SQLite, built by the parse thread so the writer thread only writes
+    prepared: tuple[tuple[object, ...], tuple[str, ...]] | None = None
 
     @property
     def primary_category(self) -> str | None:
