@@ -11,6 +11,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from agents.verification.features import (
     DOC_FEATURES,
@@ -174,6 +175,10 @@ class TrainedVerifier:
     def verify(self, claim: str, docs: Sequence[EvidenceDoc]) -> list[DocVerdict]:
         if not docs:
             return []
+        with threadpool_limits(1):  # tiny batches: OpenMP start-up on busy cores dominates
+            return self._verify(claim, docs)
+
+    def _verify(self, claim: str, docs: Sequence[EvidenceDoc]) -> list[DocVerdict]:
         probs = self.rationale_probs(claim, docs)
         lp = self.label_probs(claim, docs, probs)
         out = []

@@ -1,0 +1,147 @@
+"""`sovereign eval scifact` and `sovereign eval train-verifier`."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from memory.errors import UserError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def scifact_dir() -> Path:
+    base = os.environ.get("SOVEREIGN_SHARED_DATA")
+    return (Path(base) if base else REPO.parent / "shared" / "data") / "scifact"
+
+
+def _path(given: str | None, default_name: str) -> Path:
+    if given:
+        return Path(given).expanduser()
+    p = scifact_dir() / default_name
+    if not p.exists():
+        raise UserError(f"{p} not found; pass the file explicitly (--claims / --corpus)")
+    return p
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def register(subparsers: Any) -> None:
+    ev = subparsers.add_parser("eval", help="benchmarks: SciFact claim verification")
+    sub = ev.add_subparsers(dest="eval_command", metavar="EVAL")
+
+    sf = sub.add_parser("scifact", help="retrieve, verify and score SciFact claims")
+    sf.add_argument("--claims", help="claims JSONL (default: shared claims_train.jsonl)")
+    sf.add_argument("--corpus", help="corpus JSONL (default: shared corpus.jsonl)")
+    sf.add_argument(
+        "--verifier",
+        action="append",
+        help="default | tfidf (repeat to compare; default: both)",
+    )
+    sf.add_argument("--limit", type=int, help="first N claims only")
+    sf.add_argument("--k", type=int, default=3, help="abstracts verified per claim (default 3)")
+    sf.add_argument(
+        "--retriever",
+        choices=["auto", "hybrid", "bm25", "tfidf"],
+        default="auto",
+        help="auto: hybrid for default, tfidf for the tfidf baseline",
+    )
+    sf.add_argument("--json", dest="json_out", help="write metrics and predictions here")
+    sf.set_defaults(func=cmd_scifact)
+
+    tr = sub.add_parser("train-verifier", help="build the default verifier's model artifact")
+    tr.add_argument("--claims", help="training claims (default: shared claims_train.jsonl)")
+    tr.add_argument("--corpus", help="corpus JSONL (default: shared corpus.jsonl)")
+    tr.add_argument("--output", help="artifact path (default: the shipped artifact)")
+    tr.set_defaults(func=cmd_train)
+    ev.set_defaults(func=lambda args, settings: (ev.print_help(), 2)[1])
+
+
+def cmd_scifact(args: argparse.Namespace, settings: Any) -> int:
+    from agents.verification import get_verifier
+    from agents.verification.evaluate import (
+        dense_search,
+        format_table,
+        index_corpus,
+        progress,
+        run,
+        vector_memory,
+    )
+    from agents.verification.retrieval import HybridRetriever, TfidfRetriever
+    from agents.verification.scifact import has_labels, load_claims, load_corpus
+
+    if args.k < 1:
+        raise UserError("--k must be at least 1")
+    claims_path = _path(args.claims, "claims_train.jsonl")
+    corpus = load_corpus(_path(args.corpus, "corpus.jsonl"))
+    claims = load_claims(claims_path)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise UserError("--limit must be at least 1")
+        claims = claims[: args.limit]
+    names = args.verifier or ["tfidf", "default"]
+    verifiers = [get_verifier(n) for n in names]
+    trained_on = {str(getattr(v, "meta", {}).get("train_claims_sha256", "")) for v in verifiers} - {
+        ""
+    }
+    if digest(claims_path) in trained_on:
+        progress(
+            "note: the default verifier was trained on this claims file: its scores here are "
+            "training-set scores (see bench/scifact.py for cross-validated ones)"
+        )
+    results = []
+    hybrid: HybridRetriever | None = None
+    for name, verifier in zip(names, verifiers, strict=True):
+        kind = args.retriever
+        if kind == "auto":
+            kind = "tfidf" if name == "tfidf" else "hybrid"
+        retriever: HybridRetriever | TfidfRetriever
+        if kind == "tfidf":
+            retriever = TfidfRetriever(corpus)
+        elif kind == "bm25":
+            retriever = HybridRetriever(corpus)
+            retriever.name = "bm25"
+        else:
+            if hybrid is None:
+                memory = vector_memory(settings)
+                index_corpus(memory, corpus)
+                hybrid = HybridRetriever(corpus, dense=dense_search(memory))
+            retriever = hybrid
+        progress(f"verifying {len(claims)} claims with {name} ({retriever.name} retrieval)")
+        results.append(run(claims, corpus, verifier, retriever, k=args.k))
+    if has_labels(claims):
+        print(format_table(results))
+    else:
+        print(f"{claims_path} has no gold evidence: predictions only (write them with --json)")
+        for r in results:
+            print(f"{r.verifier}: {r.claims_per_s:.1f} claims/s")
+    if args.json_out:
+        out = Path(args.json_out)
+        out.write_text(json.dumps([r.as_dict() for r in results], indent=1), encoding="utf-8")
+        print(f"wrote {out}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Any) -> int:
+    from agents.verification.scifact import has_labels, load_claims, load_corpus
+    from agents.verification.train import build_artifact
+
+    claims_path = _path(args.claims, "claims_train.jsonl")
+    claims = load_claims(claims_path)
+    if not has_labels(claims):
+        raise UserError(f"{claims_path} has no gold evidence: cannot train on it")
+    corpus = load_corpus(_path(args.corpus, "corpus.jsonl"))
+    _, path = build_artifact(
+        claims,
+        corpus,
+        Path(args.output) if args.output else None,
+        claims_digest=digest(claims_path),
+    )
+    print(f"wrote {path}")
+    return 0
