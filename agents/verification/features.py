@@ -399,7 +399,19 @@ def stance_text(claim: TextView, evidence: TextView) -> str:
     """Tokens for the sparse stance model: the claim's words, and those the evidence lacks (a
     flipped 'decreases' or an added 'not' shows up as a claim-only word)."""
     ev = set(evidence.words)
+    cues = cue_features(claim, evidence)
+    named = dict(zip(CUE_FEATURES, cues, strict=True))
+    flags = [
+        f"x_{n}"
+        for n in ("neg_mismatch", "null_mismatch", "up_vs_down", "down_vs_up", "nums_all_missing")
+        if named[n] > 0
+    ]
+    if named["c_neg"] == 0 and named["e_neg"] > 0:
+        flags.append("x_evidence_only_negation")
+    if named["c_null"] == 0 and named["e_null"] > 0:
+        flags.append("x_evidence_only_null")
     return " ".join(
         [f"c_{w}" for w in sorted(set(claim.words))]
         + [f"co_{w}" for w in sorted(set(claim.words) - ev)]
+        + flags
     )

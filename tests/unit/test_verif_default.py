@@ -1,0 +1,107 @@
+"""The shipped default verifier on a tiny hand-written corpus: one source per label, built so
+that topical overlap alone cannot separate them (all three talk about the same drug)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.verification import get_verifier
+from agents.verification.augment import flip_claim
+from agents.verification.classifier import ARTIFACT, TrainedVerifier
+from graph.models import EvidenceDoc
+from memory.errors import UserError
+
+CLAIM = "Metformin treatment reduces the incidence of type 2 diabetes in adults with prediabetes."
+
+SUPPORTING = EvidenceDoc(
+    doc_id="support",
+    title="Metformin for the prevention of type 2 diabetes in adults with prediabetes",
+    sentences=[
+        "Prediabetes affects one in three adults.",
+        "We randomly assigned 3234 adults with prediabetes to metformin or placebo.",
+        "Metformin treatment reduced the incidence of type 2 diabetes by 31% compared with "
+        "placebo in adults with prediabetes.",
+        "Gastrointestinal symptoms were more common with metformin.",
+    ],
+)
+CONTRADICTING = EvidenceDoc(
+    doc_id="contradict",
+    title="Metformin and incident diabetes in prediabetes: a randomised trial",
+    sentences=[
+        "Whether metformin prevents diabetes in prediabetes is unclear.",
+        "We randomly assigned 1200 adults with prediabetes to metformin or placebo.",
+        "Metformin treatment did not reduce the incidence of type 2 diabetes in adults with "
+        "prediabetes; the incidence increased slightly (hazard ratio 1.08).",
+    ],
+)
+UNRELATED = EvidenceDoc(
+    doc_id="nei",
+    title="Metformin pharmacokinetics in healthy volunteers",
+    sentences=[
+        "Metformin is cleared by the kidney.",
+        "We measured plasma concentrations in 24 healthy volunteers after a single dose.",
+        "Peak concentration was reached after 2.5 hours.",
+    ],
+)
+
+
+@pytest.fixture(scope="module")
+def verifier() -> TrainedVerifier:
+    if not ARTIFACT.exists():
+        pytest.fail(f"{ARTIFACT} missing: run `sovereign eval train-verifier`")
+    v = get_verifier("default")
+    assert isinstance(v, TrainedVerifier)
+    return v
+
+
+def test_one_verdict_per_doc_in_order(verifier: TrainedVerifier) -> None:
+    docs = [UNRELATED, CONTRADICTING, SUPPORTING]
+    out = verifier.verify(CLAIM, docs)
+    assert [v.doc_id for v in out] == ["nei", "contradict", "support"]
+    assert all(0.0 <= v.confidence <= 1.0 for v in out)
+    assert verifier.verify(CLAIM, []) == []
+
+
+def test_supporting_source(verifier: TrainedVerifier) -> None:
+    (v,) = verifier.verify(CLAIM, [SUPPORTING])
+    assert v.label == "SUPPORT"
+    assert v.rationale[0] == 2  # the results sentence, not the background
+
+
+def test_contradicting_source(verifier: TrainedVerifier) -> None:
+    (v,) = verifier.verify(CLAIM, [CONTRADICTING])
+    assert v.label == "CONTRADICT"
+    assert 2 in v.rationale
+
+
+def test_unrelated_source_is_not_enough_info(verifier: TrainedVerifier) -> None:
+    (v,) = verifier.verify(CLAIM, [UNRELATED])
+    assert v.label == "NOT_ENOUGH_INFO"
+    assert v.rationale == []
+
+
+def test_negated_claim_flips_against_the_same_source(verifier: TrainedVerifier) -> None:
+    negated = flip_claim(CLAIM)
+    assert negated is not None and negated != CLAIM
+    (v,) = verifier.verify(negated, [SUPPORTING])
+    assert v.label != "SUPPORT"
+
+
+def test_vacuous_claim_is_not_supported(verifier: TrainedVerifier) -> None:
+    vacuous = "The proposed approach improves results."
+    out = verifier.verify(vacuous, [SUPPORTING, CONTRADICTING, UNRELATED])
+    assert all(v.label == "NOT_ENOUGH_INFO" for v in out)
+
+
+def test_missing_artifact_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="sovereign eval train-verifier"):
+        get_verifier("default", path=tmp_path / "nope.joblib")
+
+
+def test_flip_claim_edits() -> None:
+    assert flip_claim("X does not cause Y.") == "X does cause Y."
+    assert flip_claim("Levels were higher in cases.") == "Levels were lower in cases."
+    assert flip_claim("X is linked to Y.") == "X is not linked to Y."
+    assert flip_claim("Smoking causes cancer.") is None
