@@ -44,8 +44,8 @@ def sentence_matrices(claim: str, docs: Sequence[EvidenceDoc], idf: Idf) -> list
 
 def evidence_view(doc: EvidenceDoc, probs: np.ndarray) -> TextView:
     """The text of the top rationale sentences, in abstract order."""
-    top = np.argsort(-np.asarray(probs), kind="stable")[:EVIDENCE_SENTS] if len(probs) else []
-    return TextView.of(" ".join(doc.sentences[int(i)] for i in sorted(top)))
+    top: list[int] = [int(i) for i in np.argsort(-np.asarray(probs), kind="stable")]
+    return TextView.of(" ".join(doc.sentences[i] for i in sorted(top[:EVIDENCE_SENTS])))
 
 
 def stance_texts(claim: str, docs: Sequence[EvidenceDoc], probs: Sequence[np.ndarray]) -> list[str]:
@@ -58,7 +58,7 @@ def doc_matrix(
     docs: Sequence[EvidenceDoc],
     probs: Sequence[np.ndarray],
     idf: Idf,
-    stance: Sequence[float],
+    stance: Sequence[float] | np.ndarray,
 ) -> np.ndarray:
     """One row per doc; `probs` are the rationale probabilities of each doc's sentences and
     `stance` the sparse stance model's P(SUPPORT | evidence is relevant)."""

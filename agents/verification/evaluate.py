@@ -83,6 +83,8 @@ class EvalResult:
     ece: float = 0.0
     claims_per_s: float = 0.0
     predictions: dict[int, dict[str, DocPrediction]] = field(default_factory=dict)
+    retrieved: dict[int, list[str]] = field(default_factory=dict)
+    seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,8 +118,6 @@ def run(
     verification only (indexing is one-off)."""
     preds: dict[int, dict[str, DocPrediction]] = {}
     retrieved: dict[int, list[str]] = {}
-    conf: list[float] = []
-    correct: list[bool] = []
     depth = max(k, *RECALL_KS)
     t0 = time.perf_counter()
     last = t0
@@ -129,26 +129,39 @@ def run(
         preds[c.id] = {}
         for v in verdicts:
             preds[c.id][v.doc_id] = DocPrediction(v.label, list(v.rationale), v.confidence)
-            gold = c.evidence.get(v.doc_id)
-            conf.append(v.confidence)
-            correct.append(v.label == (gold.label if gold else "NOT_ENOUGH_INFO"))
         if time.perf_counter() - last > 10:
             last = time.perf_counter()
             say(f"  {n}/{len(claims)} claims")
     elapsed = time.perf_counter() - t0
     res = EvalResult(verifier.name, retriever.name, len(claims), k, predictions=preds)
+    res.retrieved = retrieved
+    res.seconds = elapsed
     res.claims_per_s = len(claims) / elapsed if elapsed > 0 else 0.0
-    if has_labels(claims):
-        a = abstract_level(claims, preds)
-        s = sentence_level(claims, preds)
-        res.metrics = {
-            f"{level}:{name}": {"precision": m.precision, "recall": m.recall, "f1": m.f1}
-            for level, ms in (("abstract", a), ("sentence", s))
-            for name, m in ms.items()
-        }
-        res.recall = {f"recall@{kk}": recall_at_k(claims, retrieved, kk) for kk in RECALL_KS}
-        res.ece = expected_calibration_error(conf, correct)
+    score(res, claims)
     return res
+
+
+def score(res: EvalResult, claims: Sequence[ClaimRecord]) -> None:
+    """Fill metrics, recall@k and ECE from res.predictions / res.retrieved (labelled claims)."""
+    if not has_labels(claims):
+        return
+    preds = res.predictions
+    conf: list[float] = []
+    correct: list[bool] = []
+    for c in claims:
+        for doc_id, p in preds.get(c.id, {}).items():
+            gold = c.evidence.get(doc_id)
+            conf.append(p.confidence)
+            correct.append(p.label == (gold.label if gold else "NOT_ENOUGH_INFO"))
+    a = abstract_level(claims, preds)
+    s = sentence_level(claims, preds)
+    res.metrics = {
+        f"{level}:{name}": {"precision": m.precision, "recall": m.recall, "f1": m.f1}
+        for level, ms in (("abstract", a), ("sentence", s))
+        for name, m in ms.items()
+    }
+    res.recall = {f"recall@{kk}": recall_at_k(claims, res.retrieved, kk) for kk in RECALL_KS}
+    res.ece = expected_calibration_error(conf, correct)
 
 
 def format_table(results: Sequence[EvalResult]) -> str:
