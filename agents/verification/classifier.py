@@ -20,6 +20,7 @@ from agents.verification.features import (
     bigram_coverage,
     coverage,
     cue_features,
+    numbers,
     sentence_features,
     stance_text,
 )
@@ -29,6 +30,16 @@ from memory.errors import UserError
 ARTIFACT = Path(__file__).parent / "artifacts" / "default_verifier.joblib"
 CLASSES: tuple[Label, ...] = ("SUPPORT", "CONTRADICT", "NOT_ENOUGH_INFO")
 EVIDENCE_SENTS = 2  # top sentences whose text feeds the cue features
+
+
+def measured_numbers(text: str, any_number: bool = False) -> set[str]:
+    """Decimals and percentages ('10.3%', '0.45'), '%' dropped; with any_number, every number
+    (so a source's '10.3' matches a claim's '10.3%')."""
+    out = set()
+    for n in numbers(text):
+        if any_number or "." in n or n.endswith("%"):
+            out.add(n.rstrip("%"))
+    return out
 
 
 def sentence_matrices(claim: str, docs: Sequence[EvidenceDoc], idf: Idf) -> list[np.ndarray]:
@@ -123,6 +134,7 @@ class TrainedVerifier:
     label_threshold: float = 0.5
     rationale_threshold: float = 0.5
     max_rationale: int = 3
+    number_guard: bool = True
     meta: dict[str, Any] = field(default_factory=dict)
     name: str = "default"
 
@@ -182,8 +194,14 @@ class TrainedVerifier:
         probs = self.rationale_probs(claim, docs)
         lp = self.label_probs(claim, docs, probs)
         out = []
+        measured = measured_numbers(claim)
         for d, p, sp in zip(docs, lp, probs, strict=True):
             label, conf, rat = self.decide(p, sp)
+            if label == "SUPPORT" and measured and self.number_guard:
+                found = measured_numbers(d.title + " " + " ".join(d.sentences), any_number=True)
+                if not measured & found:
+                    # the claim states a measured value the source never mentions: not support
+                    label, conf, rat = "NOT_ENOUGH_INFO", float(p[2] + p[0]), []
             out.append(
                 DocVerdict(
                     doc_id=d.doc_id,

@@ -105,3 +105,14 @@ def test_flip_claim_edits() -> None:
     assert flip_claim("Levels were higher in cases.") == "Levels were lower in cases."
     assert flip_claim("X is linked to Y.") == "X is not linked to Y."
     assert flip_claim("Smoking causes cancer.") is None
+
+
+def test_a_measured_value_the_source_never_states_is_not_support(
+    verifier: TrainedVerifier,
+) -> None:
+    stated = "Metformin treatment reduced the incidence of type 2 diabetes by 31% in prediabetes."
+    wrong = "Metformin treatment reduced the incidence of type 2 diabetes by 58% in prediabetes."
+    assert verifier.verify(stated, [SUPPORTING])[0].label == "SUPPORT"
+    out = verifier.verify(wrong, [SUPPORTING])[0]
+    assert out.label == "NOT_ENOUGH_INFO"
+    assert out.rationale == []
