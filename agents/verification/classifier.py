@@ -145,7 +145,13 @@ class TrainedVerifier:
             raise UserError(
                 f"verifier model {p} is missing; build it with `sovereign eval train-verifier`"
             )
-        obj = joblib.load(p)
+        try:
+            obj = joblib.load(p)
+        except Exception as exc:  # e.g. built by an incompatible scikit-learn
+            raise UserError(
+                f"cannot load verifier model {p} ({type(exc).__name__}); rebuild it with "
+                "`sovereign eval train-verifier`"
+            ) from exc
         if not isinstance(obj, TrainedVerifier):
             raise UserError(f"{p} is not a sovereign verifier artifact")
         return obj

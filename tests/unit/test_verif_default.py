@@ -116,3 +116,10 @@ def test_a_measured_value_the_source_never_states_is_not_support(
     out = verifier.verify(wrong, [SUPPORTING])[0]
     assert out.label == "NOT_ENOUGH_INFO"
     assert out.rationale == []
+
+
+def test_corrupt_artifact_is_one_line_with_the_fix(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.joblib"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(UserError, match="sovereign eval train-verifier"):
+        get_verifier("default", path=bad)
