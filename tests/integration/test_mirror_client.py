@@ -109,6 +109,8 @@ def test_silent_peer_times_out_as_service_unavailable() -> None:
 
 def test_connections_are_pooled_not_kept_per_server_thread(mirror: MirrorHandle) -> None:
     index = mirror.server.index
+    # earlier tests in this module may have run parallel searches, leaving that many pooled
+    before = max(len(index._idle), 1)
     for _ in range(12):  # a fresh ArxivSearch per call: new TCP connection, new server thread
         ArxivSearch(mirror.query_url, delay_s=0, timeout_s=10).search("cat:cs.LG", max_results=2)
-    assert 1 <= len(index._idle) <= 2
+    assert 1 <= len(index._idle) <= before + 1
