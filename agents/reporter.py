@@ -76,6 +76,12 @@ def methodology(state: dict[str, Any], run_info: dict[str, Any]) -> str:
         if s.get("llm_base_url")
         else "no LLM: deterministic agents"
     )
+    usage = run_info.get("llm_usage")
+    if usage:
+        llm += (
+            f" ({usage.get('calls', 0)} LLM calls, {usage.get('prompt_tokens', 0)} prompt + "
+            f"{usage.get('completion_tokens', 0)} completion tokens in this process)"
+        )
     dim = emb.get("dim")
     return (
         f"Multi-query search of the {source} ({s.get('num_queries')} parallel queries per round, "

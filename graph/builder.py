@@ -528,6 +528,10 @@ def _run_info(env: Env) -> dict[str, Any]:
         info["verifier"] = getattr(ver, "name", env.settings.verifier) if ver else "none"
     except UserError:
         info["verifier"] = "unavailable"
+    llm = services.llm() if env.settings.llm_base_url else None
+    usage = getattr(llm, "usage", None)
+    if usage is not None:
+        info["llm_usage"] = usage.snapshot()
     return info
 
 

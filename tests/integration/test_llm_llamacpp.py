@@ -112,4 +112,6 @@ def test_whole_graph_in_llm_mode_parses_or_falls_back(llama: Any, tmp_path: Path
     if fallbacks:
         assert "fallback in" in report  # counted among the report's uncertainties
     data = json.loads(Path(state["json_path"]).read_text(encoding="utf-8"))
-    assert data
+    reported = data["run_info"]["llm_usage"]  # calls and tokens up to the report node
+    assert 0 < reported["calls"] <= usage["calls"]
+    assert f"{reported['calls']} LLM calls, {reported['prompt_tokens']} prompt" in report
