@@ -44,14 +44,17 @@ def _ensure_fields(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any
 
 
 class _LineSink:
-    """Writes each rendered event as one flushed line to every stream (thread-safe)."""
+    """Writes each rendered event as one flushed line to every stream (thread-safe).
+    stderr is looked up at write time: pytest and embedding apps swap `sys.stderr`."""
 
-    def __init__(self, streams: list[IO[str]]) -> None:
+    def __init__(self, streams: list[IO[str]], to_stderr: bool) -> None:
         self.streams = streams
+        self.to_stderr = to_stderr
 
     def msg(self, message: str) -> None:
         with _lock:
-            for stream in self.streams:
+            targets = [*self.streams, sys.stderr] if self.to_stderr else self.streams
+            for stream in targets:
                 stream.write(message + "\n")
                 stream.flush()
 
@@ -75,9 +78,7 @@ def configure(
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = path.open("a", encoding="utf-8")
         streams.append(handle)
-    if to_stderr:
-        streams.append(sys.stderr)
-    sink = _LineSink(streams)
+    sink = _LineSink(streams, to_stderr)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
