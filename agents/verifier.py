@@ -57,7 +57,7 @@ def aggregate(
     confidence = best.confidence if best is not None else 0.0
     return Verification(
         claim_id=claim.id,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         confidence=round(float(confidence), 4),
         method=method,
         evidence=verdicts,

@@ -51,7 +51,9 @@ class Settings(BaseSettings):
         None, description="Model id; default all-MiniLM-L6-v2 (local) or nvidia/nv-embedqa-e5-v5."
     )
     nim_base_url: str = Field(NIM_BASE_URL, description="OpenAI-compatible base URL for NIM.")
-    nim_api_key: SecretStr | None = Field(None, description="Key for NIM; NVIDIA_API_KEY works too.")
+    nim_api_key: SecretStr | None = Field(
+        None, description="Key for NIM; NVIDIA_API_KEY works too."
+    )
     embedding_rpm: int = Field(40, ge=1, description="Client-side requests per minute to NIM.")
     embedding_batch_size: int = Field(32, ge=1, le=512)
     chroma_url: str | None = Field(
@@ -175,6 +177,9 @@ def load_settings(preset: str | None = None, **overrides: Any) -> Settings:
             raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
         env_set = {k for k in Settings.model_fields if f"SOVEREIGN_{k.upper()}" in os.environ}
         base = base.with_overrides(**{k: v for k, v in PRESETS[preset].items() if k not in env_set})
-        if PRESETS[preset].get("llm_base_url") is None and "SOVEREIGN_LLM_BASE_URL" not in os.environ:
+        if (
+            PRESETS[preset].get("llm_base_url") is None
+            and "SOVEREIGN_LLM_BASE_URL" not in os.environ
+        ):
             base.llm_base_url = None
     return base.with_overrides(**overrides)
