@@ -128,6 +128,7 @@ def build_provenance(run: RunView) -> dict[str, Any]:
             "consensus_threshold": s.get("consensus_threshold"),
             "max_revisions": s.get("max_revisions"),
             "review_roles": sorted({str(r.get("role")) for r in run.reviews}),
+            "llm_usage": s.get("llm_usage"),
         },
         "sources": sources(run),
         "claims": claims,
@@ -198,6 +199,8 @@ def build_manifest(
             "reviews": len(run.reviews),
             "revision_rounds": run.revision_round,
             "corrections": corrections,
+            "llm_calls": int((run.settings.get("llm_usage") or {}).get("calls", 0)),
+            "llm_tokens": int((run.settings.get("llm_usage") or {}).get("total_tokens", 0)),
         },
         "scores": {
             "review_score": round(run.consensus, 4),

@@ -213,6 +213,8 @@ def _run_info(state: dict[str, Any]) -> dict[str, Any]:
             out["embedding_backend"] = str(emb["backend"])
     if info.get("verifier"):
         out["verifier"] = str(info["verifier"])
+    if isinstance(info.get("llm_usage"), dict):
+        out["llm_usage"] = info["llm_usage"]
     return out
 
 

@@ -99,3 +99,17 @@ def test_paper_input_string_is_not_mistaken_for_the_target(tmp_path: Path) -> No
     del state["target"]
     state["run_id"] = "no-target"
     assert record_run(state, _settings(tmp_path)).manifest["paper"] is None
+
+
+def test_llm_calls_and_tokens_reach_manifest_and_provenance(tmp_path: Path) -> None:
+    state = sample_state(tmp_path)
+    usage = {"calls": 7, "prompt_tokens": 900, "completion_tokens": 120, "total_tokens": 1020}
+    state["run_info"] = {"verifier": "default", "llm_usage": usage}
+    rec = record_run(state, _settings(tmp_path))
+    validate(rec.manifest)
+    validate(rec.provenance)
+    assert rec.manifest["counts"]["llm_calls"] == 7
+    assert rec.manifest["counts"]["llm_tokens"] == 1020
+    assert rec.provenance["method"]["llm_usage"] == usage
+    no_llm = record_run(sample_state(tmp_path / "b"), _settings(tmp_path / "b"))
+    assert no_llm.manifest["counts"]["llm_calls"] == 0
