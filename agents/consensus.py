@@ -9,7 +9,7 @@ from typing import Any
 
 from agents.llm import Proposal, propose
 from agents.llm.grounding import rubric_near
-from graph.models import Claim, Conflict, FacetCoverage, Review, Verification
+from graph.models import Claim, Concern, Conflict, FacetCoverage, Review, Role, Verification
 
 
 @dataclass
@@ -78,6 +78,20 @@ def clamp(x: float) -> float:
 
 def score_of(rubric: dict[str, float]) -> float:
     return clamp(sum(rubric.values()) / len(rubric)) if rubric else 0.0
+
+
+def rubric_review(
+    role: Role, round_: int, rubric: dict[str, float], concerns: list[Concern], summary: str
+) -> Review:
+    """A deterministic review: the score is always the rubric's mean, for every role."""
+    return Review(
+        role=role,
+        round=round_,
+        score=score_of(rubric),
+        rubric={k: round(v, 2) for k, v in rubric.items()},
+        concerns=concerns,
+        summary=summary,
+    )
 
 
 def check_review(review: Review, role: str, claim_ids: set[str]) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.consensus import Draft, review_with, score_of
+from agents.consensus import Draft, review_with, rubric_review
 from agents.llm import Proposal
 from graph.models import Concern, Review, Role
 
@@ -45,13 +45,12 @@ def deterministic_review(task: dict[str, Any]) -> Review:
         concerns.append(
             Concern(text="another source contradicts these claims", claim_ids=contradicted)
         )
-    return Review(
-        role=ROLE,
-        round=d.round,
-        score=score_of(rubric),
-        rubric={k: round(v, 2) for k, v in rubric.items()},
-        concerns=concerns,
-        summary=f"{len(d.verified)}/{len(d.claims)} claims verified elsewhere; "
+    return rubric_review(
+        ROLE,
+        d.round,
+        rubric,
+        concerns,
+        f"{len(d.verified)}/{len(d.claims)} claims verified elsewhere; "
         f"{len(d.conflicts)} conflict(s); {len(contradicted)} contradicted.",
     )
 

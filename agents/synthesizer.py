@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.consensus import Draft, review_with, score_of
+from agents.consensus import Draft, review_with, rubric_review
 from agents.llm import Proposal
 from graph.models import Concern, Review, Role
 
@@ -42,13 +42,12 @@ def deterministic_review(task: dict[str, Any]) -> Review:
     if not d.claims:
         concerns.append(Concern(text="no claims bear on the question", severity="high"))
     covered = sum(c.covered for c in d.coverage)
-    return Review(
-        role=ROLE,
-        round=d.round,
-        score=score_of(rubric),
-        rubric={k: round(v, 2) for k, v in rubric.items()},
-        concerns=concerns,
-        summary=f"{covered}/{len(d.coverage)} facets covered by retrieved sources; "
+    return rubric_review(
+        ROLE,
+        d.round,
+        rubric,
+        concerns,
+        f"{covered}/{len(d.coverage)} facets covered by retrieved sources; "
         f"claims from {len(sources)} source(s).",
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.consensus import Draft, review_with, score_of
+from agents.consensus import Draft, review_with, rubric_review
 from agents.llm import Proposal
 from graph.models import Concern, Review, Role
 
@@ -50,13 +50,12 @@ def deterministic_review(task: dict[str, Any]) -> Review:
                 severity="high",
             )
         )
-    return Review(
-        role=ROLE,
-        round=d.round,
-        score=score_of(rubric),
-        rubric={k: round(v, 2) for k, v in rubric.items()},
-        concerns=concerns,
-        summary=f"mean verified confidence {d.mean_confidence():.2f}; "
+    return rubric_review(
+        ROLE,
+        d.round,
+        rubric,
+        concerns,
+        f"mean verified confidence {d.mean_confidence():.2f}; "
         f"{len(supporting)} independent supporting source(s).",
     )
 
