@@ -56,13 +56,12 @@ def quantities(sentence: str) -> list[tuple[float, str | None]]:
 
 
 def is_measurable(sentence: str) -> bool:
-    """True if the sentence states a number, or compares on a named metric/benchmark."""
+    """True if the sentence states a number, or compares on a named benchmark. A comparison
+    with neither ("achieves state-of-the-art accuracy", "increases the inference time") cannot
+    be checked against anything, so it is vacuous."""
     if quantities(sentence):
         return True
-    if _COMPARATIVE.search(sentence):
-        specific = [m for m in metric_mentions(sentence) if m not in _VAGUE_METRICS]
-        return bool(specific or benchmark_mentions(sentence))
-    return False
+    return bool(_COMPARATIVE.search(sentence) and benchmark_mentions(sentence))
 
 
 def parse_measurement(sentence: str, facets: Facets) -> dict[str, Any]:

@@ -3,10 +3,41 @@ chosen in settings, and aggregate the per-document verdicts into one status per 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from graph.models import Claim, DocVerdict, EvidenceDoc, Verification
 from memory.models import Paper
+from memory.text import normalize_for_match
+
+# a name-like token: a capital or digit after its first character ("HAWK", "Qwen2.5-VL", "SwiftVLM")
+_NAME = re.compile(r"(?<![\w.\-])[A-Za-z][\w.\-]*?[A-Z0-9][\w.\-]*")
+
+
+def _mentions(name: str, text: str) -> bool:
+    return f" {normalize_for_match(name)} " in f" {normalize_for_match(text)} "
+
+
+def subject_names(claim: Claim, papers: dict[str, Paper]) -> list[str]:
+    """Names that say whose result the claim states: name-like tokens of the claim and of its
+    source's title that few retrieved papers mention. Another paper can only confirm (or
+    refute) a claim about SwiftVLM if it talks about SwiftVLM; "GPU" names nobody."""
+    source = papers.get(claim.source_id)
+    candidates: list[str] = []
+    for text in (claim.text, source.title if source else ""):
+        for m in _NAME.finditer(text):
+            tok = m.group(0).rstrip(".-")
+            if len(tok) >= 3 and re.search(r"[A-Za-z]", tok) and tok not in candidates:
+                candidates.append(tok)
+    texts = [f"{p.title} {p.abstract}" for p in papers.values()]
+    limit = max(2, len(texts) // 10)
+    return [n for n in candidates if sum(_mentions(n, t) for t in texts) <= limit]
+
+
+def _about(doc: EvidenceDoc, names: Iterable[str]) -> bool:
+    text = " ".join([doc.title, *doc.sentences])
+    return any(_mentions(n, text) for n in names)
 
 
 def evidence_for(claim: Claim, memory: Any, papers: dict[str, Paper], k: int) -> list[EvidenceDoc]:
@@ -36,13 +67,23 @@ def evidence_for(claim: Claim, memory: Any, papers: dict[str, Paper], k: int) ->
 
 
 def aggregate(
-    claim: Claim, docs: list[EvidenceDoc], verdicts: list[DocVerdict], method: str
+    claim: Claim,
+    docs: list[EvidenceDoc],
+    verdicts: list[DocVerdict],
+    method: str,
+    subjects: Iterable[str] = (),
 ) -> Verification:
-    """verified: some other source SUPPORTs; contradicted: one CONTRADICTs and none supports."""
+    """verified: some other source SUPPORTs; contradicted: one CONTRADICTs and none supports.
+    When the claim has subjects, only sources that mention one of them can decide it; the
+    other verdicts stay on record as evidence considered."""
     verdicts = [v for v in verdicts if v.doc_id != claim.source_id]
-    support = [v for v in verdicts if v.label == "SUPPORT"]
-    contra = [v for v in verdicts if v.label == "CONTRADICT"]
     by_id = {d.doc_id: d for d in docs}
+    names = list(subjects)
+    deciding = [
+        v for v in verdicts if not names or (v.doc_id in by_id and _about(by_id[v.doc_id], names))
+    ]
+    support = [v for v in deciding if v.label == "SUPPORT"]
+    contra = [v for v in deciding if v.label == "CONTRADICT"]
     if support:
         status, best = "verified", max(support, key=lambda v: v.confidence)
     elif contra:
@@ -82,5 +123,5 @@ def verify_claims(
             )
             continue
         verdicts = list(verifier.verify(claim.text, docs))
-        out.append(aggregate(claim, docs, verdicts, method))
+        out.append(aggregate(claim, docs, verdicts, method, subject_names(claim, papers)))
     return out
