@@ -8,6 +8,7 @@ from typing import Any
 from agents.facets import content_tokens
 from agents.llm import Proposal, propose
 from agents.planner import MAX_QUERY_CHARS
+from agents.verifier import NAME_TOKEN
 from graph.models import Claim, FacetCoverage, Facets, Review, RevisionPlan, SearchQuery
 
 
@@ -37,7 +38,13 @@ def deterministic_plan(
                     continue
                 words = content_tokens(claim.text)
                 keys = [w for w in words if not any(ch.isdigit() for ch in w)]
-                for variant in (keys[:5], keys[:3], keys[1:5], keys[2:6]):
+                # who the claim is about, with what it measures: the words a corroborating
+                # abstract would have to share
+                names = [m.group(0).rstrip(".-") for m in NAME_TOKEN.finditer(claim.text)][:2]
+                lowered = {n.lower() for n in names}
+                topic = [w for w in keys if w not in lowered]
+                focused = [*names, *([claim.metric] if claim.metric else []), *topic[:2]]
+                for variant in (focused, keys[:5], keys[:3], keys[1:5], keys[2:6]):
                     if len(variant) >= 2:
                         candidates.append((" ".join(variant), f"corroborate {cid} ({review.role})"))
     out: list[SearchQuery] = []

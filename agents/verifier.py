@@ -12,7 +12,7 @@ from memory.models import Paper
 from memory.text import normalize_for_match
 
 # a name-like token: a capital or digit after its first character ("HAWK", "Qwen2.5-VL", "SwiftVLM")
-_NAME = re.compile(r"(?<![\w.\-])[A-Za-z][\w.\-]*?[A-Z0-9][\w.\-]*")
+NAME_TOKEN = re.compile(r"(?<![\w.\-])[A-Za-z][\w.\-]*?[A-Z0-9][\w.\-]*")
 
 
 def _mentions(name: str, text: str) -> bool:
@@ -26,7 +26,7 @@ def subject_names(claim: Claim, papers: dict[str, Paper]) -> list[str]:
     source = papers.get(claim.source_id)
     candidates: list[str] = []
     for text in (claim.text, source.title if source else ""):
-        for m in _NAME.finditer(text):
+        for m in NAME_TOKEN.finditer(text):
             tok = m.group(0).rstrip(".-")
             if len(tok) >= 3 and re.search(r"[A-Za-z]", tok) and tok not in candidates:
                 candidates.append(tok)
