@@ -107,11 +107,19 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False) -> sqli
     return conn
 
 
+BULK_HASH_BYTES = 16 * 1024 * 1024
+DEFAULT_HASH_BYTES = 1024 * 1024
+
+
 def begin_bulk_load(conn: sqlite3.Connection) -> None:
     """Let FTS5 pile up segments while loading and merge them once at the end: incremental
-    merging during a bulk load rewrites the same postings many times."""
+    merging during a bulk load rewrites the same postings many times. A 16 MB pending-terms
+    hash (default 1 MB) makes each flushed segment big, so there are few to merge."""
     conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('automerge', 0)")
     conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', 64)")
+    conn.execute(
+        "INSERT INTO papers_fts(papers_fts, rank) VALUES('hashsize', ?)", (BULK_HASH_BYTES,)
+    )
     conn.commit()
 
 
@@ -121,6 +129,9 @@ def finish_ingest(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO papers_fts(papers_fts) VALUES('optimize')")
     conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('automerge', 4)")
     conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', 16)")
+    conn.execute(
+        "INSERT INTO papers_fts(papers_fts, rank) VALUES('hashsize', ?)", (DEFAULT_HASH_BYTES,)
+    )
     conn.executescript(_INDEXES)
     conn.execute(
         "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
@@ -160,13 +171,21 @@ def _fts_values(
     )
 
 
-def _newer(rec: MirrorRecord, version: int, updated: str) -> bool:
+# arxiv_id, version, title, abstract, authors JSON, categories, published, updated, comment,
+# journal_ref, doi
+PaperValues = tuple[object, ...]
+FtsValues = tuple[str, ...]
+Prepared = tuple[PaperValues, FtsValues]
+
+
+def _newer(row: PaperValues, version: int, updated: str) -> bool:
     """Newest version wins; at equal version a later or equal update date refreshes the row."""
-    return (rec.version, rec.updated) >= (version, updated)
+    return (row[1], row[7]) >= (version, updated)
 
 
-def prepare(rec: MirrorRecord) -> tuple[tuple[object, ...], tuple[str, ...]]:
-    """The papers row (without rid) and the FTS values of a record."""
+def prepare(rec: MirrorRecord) -> Prepared:
+    """The papers row (without rid) and the FTS values of a record: plain tuples, so a parse
+    process can hand them to the writer cheaply."""
     paper_row = (
         rec.arxiv_id,
         rec.version,
@@ -192,30 +211,31 @@ def prepare(rec: MirrorRecord) -> tuple[tuple[object, ...], tuple[str, ...]]:
     return paper_row, fts
 
 
-def _same(rec: MirrorRecord, old: tuple) -> bool:
+def _same(row: PaperValues, old: tuple) -> bool:
     """Same version and content as the stored row: re-ingesting it changes nothing."""
     return (
-        rec.version == old[2]
-        and rec.updated == old[3]
-        and rec.title == old[4]
-        and rec.abstract == old[5]
-        and (rec.prepared or prepare(rec))[0][4] == old[6]
-        and (rec.comment, rec.journal_ref) == (old[7], old[8])
-        and " ".join(rec.categories) == old[9]
+        row[1] == old[2]
+        and row[7] == old[3]
+        and row[2] == old[4]
+        and row[3] == old[5]
+        and row[4] == old[6]
+        and (row[8], row[9]) == (old[7], old[8])
+        and row[5] == old[9]
     )
 
 
-def upsert(conn: sqlite3.Connection, records: Iterable[MirrorRecord]) -> UpsertCounts:
-    """Insert or update records by arXiv id inside the caller's transaction."""
+def upsert(conn: sqlite3.Connection, rows: Iterable[Prepared]) -> UpsertCounts:
+    """Insert or update prepared records by arXiv id inside the caller's transaction."""
     counts = UpsertCounts()
-    batch: dict[str, MirrorRecord] = {}
-    for rec in records:
-        prev = batch.get(rec.arxiv_id)
+    batch: dict[str, Prepared] = {}
+    for item in rows:
+        arxiv_id = str(item[0][0])
+        prev = batch.get(arxiv_id)
         if prev is not None:
             counts.unchanged += 1
-            if not _newer(rec, prev.version, prev.updated):
+            if not _newer(item[0], prev[0][1], prev[0][7]):  # type: ignore[arg-type]
                 continue
-        batch[rec.arxiv_id] = rec
+        batch[arxiv_id] = item
     if not batch:
         return counts
     ids = list(batch)
@@ -232,10 +252,10 @@ def upsert(conn: sqlite3.Connection, records: Iterable[MirrorRecord]) -> UpsertC
     next_rid = int(conn.execute("SELECT coalesce(max(rid), 0) FROM papers").fetchone()[0]) + 1
     paper_rows = []
     fts_rows = []
-    for arxiv_id, rec in batch.items():
+    for arxiv_id, (paper_row, fts_values) in batch.items():
         old = existing.get(arxiv_id)
         if old is not None:
-            if not _newer(rec, old[2], old[3]) or _same(rec, old):
+            if not _newer(paper_row, old[2], old[3]) or _same(paper_row, old):
                 counts.unchanged += 1
                 continue
             rid = old[0]
@@ -254,7 +274,6 @@ def upsert(conn: sqlite3.Connection, records: Iterable[MirrorRecord]) -> UpsertC
             rid = next_rid
             next_rid += 1
             counts.inserted += 1
-        paper_row, fts_values = rec.prepared or prepare(rec)
         paper_rows.append((rid, *paper_row))
         fts_rows.append((rid, *fts_values))
     conn.executemany(

@@ -4,14 +4,17 @@ file; bad lines are counted with their line numbers and never stop the run."""
 
 from __future__ import annotations
 
+import gc
 import gzip
-import queue
+import json
+import os
+import pickle
 import re
+import subprocess
 import sys
-import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, cast
@@ -23,6 +26,10 @@ from memory.mirror import db
 from memory.mirror.records import BadRecord, MirrorRecord, parse_line
 
 BATCH = 5000
+COMMIT_EVERY = 25_000  # records per transaction: FTS5 flushes a segment at every commit
+PROCESS_BYTES = 32 * 1024 * 1024
+GZIP_RATIO = 5
+_SOURCE_ROOT = Path(__file__).resolve().parents[2]  # holds the `memory` package
 MAX_BAD_LOCATIONS = 5
 
 
@@ -37,6 +44,8 @@ class IngestReport:
     bad: Counter[str] = field(default_factory=Counter)
     bad_locations: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    parse_process_cpu: float = 0.0  # CPU seconds and peak RSS of the parse process, if any
+    parse_process_rss_mb: float = 0.0
 
     @property
     def bad_total(self) -> int:
@@ -115,17 +124,17 @@ def parse_since(raw: str | None) -> str | None:
     return raw
 
 
-def _records(
-    paths: Sequence[Path], report: IngestReport, filters: Filters, bar: tqdm
-) -> Iterator[MirrorRecord]:
+def parse_batches(
+    paths: Sequence[Path], filters: Filters, report: IngestReport, batch_size: int = BATCH
+) -> Generator[list[db.Prepared], None, None]:
+    """Good, kept lines as prepared SQLite rows, in batches; bad lines are counted in `report`."""
+    batch: list[db.Prepared] = []
     for path in paths:
         with _open(path) as handle:
             for lineno, raw in enumerate(handle, start=1):
-                report.lines += 1
-                bar.update(1)
                 if not raw.strip():
-                    report.lines -= 1
                     continue
+                report.lines += 1
                 try:
                     rec = parse_line(raw)
                 except BadRecord as exc:
@@ -137,19 +146,62 @@ def _records(
                     report.filtered += 1
                     continue
                 report.good += 1
-                rec.prepared = db.prepare(rec)
-                yield rec
-
-
-def _batches(records: Iterable[MirrorRecord], size: int) -> Iterator[list[MirrorRecord]]:
-    batch: list[MirrorRecord] = []
-    for rec in records:
-        batch.append(rec)
-        if len(batch) >= size:
-            yield batch
-            batch = []
+                batch.append(db.prepare(rec))
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = []
     if batch:
         yield batch
+
+
+def _input_bytes(paths: Sequence[Path]) -> int:
+    """Rough uncompressed size of the input (arXiv metadata gzips about 5:1)."""
+    total = 0
+    for path in paths:
+        with path.open("rb") as probe:
+            gz = probe.read(2) == b"\x1f\x8b"
+        total += path.stat().st_size * (GZIP_RATIO if gz else 1)
+    return total
+
+
+def _child_batches(
+    paths: Sequence[Path], filters: Filters, report: IngestReport, batch_size: int
+) -> Generator[list[db.Prepared], None, None]:
+    """parse_batches run by `memory.mirror.parse_worker` in a child process; the messages are
+    pickles on its stdout. The pipe holds the child at most one batch ahead of the writer."""
+    options = {"categories": list(filters.categories), "since": filters.since, "batch": batch_size}
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_SOURCE_ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memory.mirror.parse_worker", json.dumps(options), *map(str, paths)],
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None
+    try:
+        while True:
+            try:
+                message = pickle.load(proc.stdout)
+            except EOFError:
+                code = proc.wait()
+                raise UserError(f"the mirror parse process stopped (exit code {code})") from None
+            if message[0] == "rows":
+                report.lines = message[2]
+                yield message[1]
+            elif message[0] == "end":
+                _, report.lines, report.good, report.filtered, bad, locations, usage = message
+                report.parse_process_cpu, report.parse_process_rss_mb = usage
+                report.bad.update(bad)
+                report.bad_locations[:] = locations
+                break
+            else:
+                raise UserError(f"reading the input failed: {message[1]}")
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
 
 
 def ingest(
@@ -158,8 +210,11 @@ def ingest(
     filters: Filters | None = None,
     progress: bool = True,
     batch_size: int = BATCH,
+    parse_process: bool | None = None,
 ) -> IngestReport:
-    """Upsert every good line of `paths` into the mirror at `db_path` (created if needed)."""
+    """Upsert every good line of `paths` into the mirror at `db_path` (created if needed).
+    Inputs of PROCESS_BYTES or more are parsed in a child process beside the writer
+    (`parse_process` forces either way)."""
     paths = expand_paths(paths)
     for path in paths:
         _open(path).close()  # fail on a missing file before touching the DB
@@ -176,44 +231,37 @@ def ingest(
         file=sys.stderr,
         mininterval=0.5,
     )
-    batches: queue.Queue[list[MirrorRecord] | BaseException | None] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        # Parsing runs beside SQLite (which releases the GIL while it indexes).
-        try:
-            for batch in _batches(_records(paths, report, filters, bar), batch_size):
-                while not stop.is_set():
-                    try:
-                        batches.put(batch, timeout=0.5)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            batches.put(None)
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            batches.put(exc)
-
-    producer = threading.Thread(target=produce, name="mirror-parse", daemon=True)
-    db.begin_bulk_load(conn)
-    producer.start()
+    if parse_process is None:
+        parse_process = _input_bytes(paths) >= PROCESS_BYTES
+    source = (
+        _child_batches(paths, filters, report, batch_size)
+        if parse_process
+        else parse_batches(paths, filters, report, batch_size)
+    )
+    # Millions of short-lived acyclic tuples: cyclic GC passes over them cost ~5% of the load.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
-        while True:
-            item = batches.get()
-            if item is None:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            with conn:
-                counts = db.upsert(conn, item)
+        db.begin_bulk_load(conn)
+        pending = shown = 0
+        for batch in source:
+            counts = db.upsert(conn, batch)
             report.inserted += counts.inserted
             report.updated += counts.updated
             report.unchanged += counts.unchanged
+            bar.update(report.lines - shown)
+            shown = report.lines
+            pending += len(batch)
+            if pending >= COMMIT_EVERY:
+                conn.commit()
+                pending = 0
+        conn.commit()
+        bar.update(report.lines - shown)
         db.finish_ingest(conn)
     finally:
-        stop.set()
-        producer.join()
+        if gc_was_enabled:
+            gc.enable()
+        source.close()
         bar.close()
         conn.close()
     report.seconds = time.perf_counter() - started
