@@ -79,8 +79,12 @@ class UpsertCounts:
     unchanged: int = 0
 
 
-def connect(path: Path, *, create: bool = False, readonly: bool = False) -> sqlite3.Connection:
-    """Open the mirror DB; a missing or empty DB without `create` is a one-line UserError."""
+def connect(
+    path: Path, *, create: bool = False, readonly: bool = False, unjournaled: bool = False
+) -> sqlite3.Connection:
+    """Open the mirror DB; a missing or empty DB without `create` is a one-line UserError.
+    `unjournaled` is for a fresh DB that nobody sees until it is finished (no rollback journal:
+    every page is written once, not into the WAL and again at the checkpoint)."""
     if not create and (not path.exists() or path.stat().st_size == 0):
         raise UserError(f"no mirror at {path}; run `sovereign mirror ingest FILE` first")
     if create:
@@ -91,7 +95,7 @@ def connect(path: Path, *, create: bool = False, readonly: bool = False) -> sqli
         conn = sqlite3.connect(path, check_same_thread=False)
     conn.execute("PRAGMA cache_size=-65536")
     if create:
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA journal_mode=OFF" if unjournaled else "PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
         conn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
@@ -138,6 +142,7 @@ def finish_ingest(conn: sqlite3.Connection) -> None:
         "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
     )
     conn.commit()
+    conn.execute("PRAGMA journal_mode=WAL")  # readers and later ingests run in WAL mode
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 

@@ -204,6 +204,11 @@ def _child_batches(
         proc.stdout.close()
 
 
+def _remove_db(path: Path) -> None:
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        stale.unlink(missing_ok=True)
+
+
 def ingest(
     db_path: Path,
     paths: Sequence[Path],
@@ -220,8 +225,15 @@ def ingest(
         _open(path).close()  # fail on a missing file before touching the DB
     report = IngestReport()
     filters = filters or Filters()
-    conn = db.connect(db_path, create=True)
+    # A new mirror is built unjournaled under a temporary name and renamed when finished, so
+    # a failed or interrupted first ingest leaves no half-built mirror behind.
+    fresh = not db_path.exists() or db_path.stat().st_size == 0
+    target = db_path.with_name(db_path.name + ".partial") if fresh else db_path
+    if fresh:
+        _remove_db(target)
+    conn = db.connect(target, create=True, unjournaled=fresh)
     conn.execute("PRAGMA synchronous=OFF")
+    finished = False
     started = time.perf_counter()
     bar = tqdm(
         desc="ingest",
@@ -258,11 +270,17 @@ def ingest(
         conn.commit()
         bar.update(report.lines - shown)
         db.finish_ingest(conn)
+        finished = True
     finally:
         if gc_was_enabled:
             gc.enable()
         source.close()
         bar.close()
         conn.close()
+        if fresh and not finished:
+            _remove_db(target)
+    if fresh:
+        _remove_db(db_path)  # a stale -wal beside a new main file would be replayed into it
+        os.replace(target, db_path)
     report.seconds = time.perf_counter() - started
     return report

@@ -156,3 +156,23 @@ def test_directory_stands_for_its_jsonl_files(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(UserError, match="no .json"):
         ingest(tmp_path / "m2.db", [empty], progress=False)
+
+
+def test_failed_first_ingest_leaves_no_mirror_and_a_failed_update_keeps_it(
+    tmp_path: Path,
+) -> None:
+    whole = gzip.compress((FIXTURES / "listing_small.jsonl").read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    db = tmp_path / "m.db"
+    with pytest.raises((EOFError, OSError)):
+        ingest(db, [cut], progress=False, batch_size=1, parse_process=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.jsonl.gz"]
+    ingest(db, [FIXTURES / "bulk_v1.jsonl"], progress=False)
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    with pytest.raises((EOFError, OSError)):
+        ingest(db, [cut], progress=False, batch_size=1, parse_process=False)
+    assert _ids(db) == ["0704.0001"]
+    assert not (tmp_path / "m.db.partial").exists()
