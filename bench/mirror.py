@@ -164,13 +164,20 @@ def measure_ingest(label: str, source: Path, db_path: Path) -> None:
     report = ingest(db_path, [source], progress=sys.stderr.isatty())
     cpu = time.process_time() - cpu0
     rss1 = peak_rss_mb()
+    child = ""
+    if report.parse_process_cpu:
+        child = (
+            f"; parse process {report.parse_process_cpu:.1f} s CPU, "
+            f"peak RSS {report.parse_process_rss_mb:.0f} MB"
+        )
+    total_cpu = cpu + report.parse_process_cpu
     print(
         f"[{label}] ingest: {report.good:,} records in {report.seconds:.1f} s wall = "
-        f"{report.good / report.seconds:,.0f} records/s ({cpu:.1f} s CPU = "
-        f"{report.good / max(cpu, 1e-9):,.0f} records per CPU-second; load average "
-        f"{load0:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); "
-        f"peak RSS {rss1:.0f} MB (before ingest {rss0:.0f} MB); "
-        f"DB {db_path.stat().st_size / 1e6:,.0f} MB"
+        f"{report.good / report.seconds:,.0f} records/s ({total_cpu:.1f} s CPU = "
+        f"{report.good / max(total_cpu, 1e-9):,.0f} records per CPU-second, writer "
+        f"{cpu:.1f} s; load average {load0:.1f} -> {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores); peak RSS {rss1:.0f} MB (before ingest {rss0:.0f} MB"
+        f"{child}); DB {db_path.stat().st_size / 1e6:,.0f} MB"
     )
 
 

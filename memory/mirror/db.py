@@ -113,14 +113,18 @@ def connect(
 
 BULK_HASH_BYTES = 16 * 1024 * 1024
 DEFAULT_HASH_BYTES = 1024 * 1024
+BULK_CRISIS_MERGE = 1000  # segments per level before a forced merge (FTS5 allows < 2000)
 
 
 def begin_bulk_load(conn: sqlite3.Connection) -> None:
     """Let FTS5 pile up segments while loading and merge them once at the end: incremental
-    merging during a bulk load rewrites the same postings many times. A 16 MB pending-terms
-    hash (default 1 MB) makes each flushed segment big, so there are few to merge."""
+    merging during a bulk load rewrites the same postings many times, and so would forced
+    ("crisis") merges of 64 segments: a 16 MB pending-terms hash (default 1 MB) holds about
+    5,000 records, so 1M records make ~200 segments, and one final optimize merges them all."""
     conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('automerge', 0)")
-    conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', 64)")
+    conn.execute(
+        "INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', ?)", (BULK_CRISIS_MERGE,)
+    )
     conn.execute(
         "INSERT INTO papers_fts(papers_fts, rank) VALUES('hashsize', ?)", (BULK_HASH_BYTES,)
     )
@@ -142,7 +146,7 @@ def finish_ingest(conn: sqlite3.Connection) -> None:
         "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
     )
     conn.commit()
-    conn.execute("PRAGMA journal_mode=WAL")  # readers and later ingests run in WAL mode
+    conn.execute("PRAGMA journal_mode=WAL").fetchall()  # readers and later ingests use WAL
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
