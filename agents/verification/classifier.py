@@ -13,6 +13,7 @@ import joblib
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from agents.verification.dense import SentenceEmbeddings
 from agents.verification.features import (
     DOC_FEATURES,
     Idf,
@@ -30,6 +31,8 @@ from memory.errors import UserError
 ARTIFACT = Path(__file__).parent / "artifacts" / "default_verifier.joblib"
 CLASSES: tuple[Label, ...] = ("SUPPORT", "CONTRADICT", "NOT_ENOUGH_INFO")
 EVIDENCE_SENTS = 2  # top sentences whose text feeds the cue features
+DENSE_SENTS = 2  # top rationale candidates per abstract that are embedded (speed bound)
+DENSE_FEATURES = ("dense_max", "dense_top2", "dense_centroid", "dense_max_minus_best")
 
 
 def measured_numbers(text: str, any_number: bool = False) -> set[str]:
@@ -64,15 +67,50 @@ def stance_texts(claim: str, docs: Sequence[EvidenceDoc], probs: Sequence[np.nda
     return [stance_text(c, evidence_view(d, p)) for d, p in zip(docs, probs, strict=True)]
 
 
+def dense_features(
+    claim: str,
+    docs: Sequence[EvidenceDoc],
+    probs: Sequence[np.ndarray],
+    embed: SentenceEmbeddings,
+    top: int = DENSE_SENTS,
+) -> np.ndarray:
+    """MiniLM cosine between the claim and each abstract's `top` rationale candidates: catches
+    paraphrase that term overlap misses. One row of DENSE_FEATURES per doc; one embedding call
+    per claim (the claim plus at most top x len(docs) sentences)."""
+    picks = []
+    for d, p in zip(docs, probs, strict=True):
+        order = np.argsort(-np.asarray(p), kind="stable")[:top]
+        picks.append([d.sentences[int(i)] for i in order])
+    vecs = embed([claim, *(s for ss in picks for s in ss)])
+    c, rest = vecs[0], vecs[1:]
+    rows = []
+    pos = 0
+    for ss in picks:
+        v = rest[pos : pos + len(ss)]
+        pos += len(ss)
+        if not len(v):
+            rows.append([0.0, 0.0, 0.0])
+            continue
+        cos = np.sort(v @ c)[::-1]
+        m = v.mean(axis=0)
+        m = m / (float(np.linalg.norm(m)) or 1.0)
+        rows.append([float(cos[0]), float(cos[:2].mean()), float(m @ c)])
+    out = np.asarray(rows, dtype=np.float64).reshape(len(docs), 3)
+    best = out[:, 0].max() if len(out) else 0.0
+    return np.column_stack([out, out[:, 0] - best])
+
+
 def doc_matrix(
     claim: str,
     docs: Sequence[EvidenceDoc],
     probs: Sequence[np.ndarray],
     idf: Idf,
     stance: Sequence[float] | np.ndarray,
+    dense: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One row per doc; `probs` are the rationale probabilities of each doc's sentences and
-    `stance` the sparse stance model's P(SUPPORT | evidence is relevant)."""
+    """One row per doc; `probs` are the rationale probabilities of each doc's sentences,
+    `stance` the sparse stance model's P(SUPPORT | evidence is relevant) and `dense` (optional)
+    the rows of `dense_features`."""
     c = TextView.of(claim)
     views = [TextView.of(d.title + ". " + " ".join(d.sentences)) for d in docs]
     covs = np.array([coverage(c, v, idf) for v in views])
@@ -119,7 +157,7 @@ def doc_matrix(
             ]
         )
     out = np.asarray(rows, dtype=np.float64).reshape(len(docs), len(DOC_FEATURES))
-    return out
+    return out if dense is None else np.hstack([out, dense])
 
 
 @dataclass
@@ -137,6 +175,19 @@ class TrainedVerifier:
     number_guard: bool = True
     meta: dict[str, Any] = field(default_factory=dict)
     name: str = "default"
+    dense_sents: int = 0  # > 0: the label model also takes `dense_features` over this many
+    embeddings: SentenceEmbeddings | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["embeddings"] = None  # a model session and a cache, never part of the artifact
+        return state
+
+    def embed(self) -> SentenceEmbeddings:
+        if getattr(self, "embeddings", None) is None:
+            self.embeddings = SentenceEmbeddings()
+        assert self.embeddings is not None
+        return self.embeddings
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> TrainedVerifier:
@@ -174,7 +225,9 @@ class TrainedVerifier:
     ) -> np.ndarray:
         """Rows of P(SUPPORT), P(CONTRADICT), P(NEI) in CLASSES order."""
         stance = self.stance_model.predict_proba(stance_texts(claim, docs, probs))[:, 1]
-        x = doc_matrix(claim, docs, probs, self.idf, stance)
+        k = getattr(self, "dense_sents", 0)
+        dense = dense_features(claim, docs, probs, self.embed(), k) if k else None
+        x = doc_matrix(claim, docs, probs, self.idf, stance, dense)
         rel = self.label_model.predict_proba(x)[:, list(self.label_model.classes_).index(True)]
         return np.stack([rel * stance, rel * (1 - stance), 1 - rel], axis=1)
 

@@ -142,6 +142,7 @@ def cmd_train(args: argparse.Namespace, settings: Any) -> int:
         corpus,
         Path(args.output) if args.output else None,
         claims_digest=digest(claims_path),
+        embed_cache=Path(settings.home) / "verification" / "minilm_cache.sqlite",
     )
     print(f"wrote {path}")
     return 0
