@@ -25,7 +25,7 @@ from memory.errors import UserError
 from memory.mirror import db
 from memory.mirror.records import BadRecord, MirrorRecord, parse_line
 
-BATCH = 5000
+BATCH = 2000  # records per message and upsert call: small batches keep both processes lean
 COMMIT_EVERY = 25_000  # records per transaction: FTS5 flushes a segment at every commit
 PROCESS_BYTES = 32 * 1024 * 1024
 GZIP_RATIO = 5
