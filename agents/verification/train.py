@@ -88,9 +88,11 @@ def candidate_pairs(
 
 def _hgb(seed: int, **kw: Any) -> HistGradientBoostingClassifier:
     params: dict[str, Any] = {
-        "max_iter": 150,
+        # small trees: grouped CV on claims_train preferred 7 leaves x 100 rounds over 15 x 150
+        # (label-only F1 0.448 -> 0.464), 5 x 100 scored the same
+        "max_iter": 100,
         "learning_rate": 0.05,
-        "max_leaf_nodes": 15,
+        "max_leaf_nodes": 7,
         "min_samples_leaf": 20,
         "l2_regularization": 1.0,
         "random_state": seed,
