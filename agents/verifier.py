@@ -15,11 +15,23 @@ from memory.text import normalize_for_match
 NAME_TOKEN = re.compile(r"(?<![\w.\-])[A-Za-z][\w.\-]*?[A-Z0-9][\w.\-]*")
 
 
-def _mentions(name: str, text: str) -> bool:
-    return f" {normalize_for_match(name)} " in f" {normalize_for_match(text)} "
+def _padded(text: str) -> str:
+    """Normalised text with word-boundary padding, so a name matches whole words only."""
+    return f" {normalize_for_match(text)} "
 
 
-def subject_names(claim: Claim, papers: dict[str, Paper]) -> list[str]:
+def _mentions(name: str, padded_text: str) -> bool:
+    return _padded(name) in padded_text
+
+
+def paper_corpus(papers: dict[str, Paper]) -> list[str]:
+    """Every retrieved paper's title and abstract, normalised once per verification pass."""
+    return [_padded(f"{p.title} {p.abstract}") for p in papers.values()]
+
+
+def subject_names(
+    claim: Claim, papers: dict[str, Paper], corpus: list[str] | None = None
+) -> list[str]:
     """Names that say whose result the claim states: name-like tokens of the claim and of its
     source's title that few retrieved papers mention. Another paper can only confirm (or
     refute) a claim about SwiftVLM if it talks about SwiftVLM; "GPU" names nobody."""
@@ -30,13 +42,13 @@ def subject_names(claim: Claim, papers: dict[str, Paper]) -> list[str]:
             tok = m.group(0).rstrip(".-")
             if len(tok) >= 3 and re.search(r"[A-Za-z]", tok) and tok not in candidates:
                 candidates.append(tok)
-    texts = [f"{p.title} {p.abstract}" for p in papers.values()]
+    texts = paper_corpus(papers) if corpus is None else corpus
     limit = max(2, len(texts) // 10)
     return [n for n in candidates if sum(_mentions(n, t) for t in texts) <= limit]
 
 
 def _about(doc: EvidenceDoc, names: Iterable[str]) -> bool:
-    text = " ".join([doc.title, *doc.sentences])
+    text = _padded(" ".join([doc.title, *doc.sentences]))
     return any(_mentions(n, text) for n in names)
 
 
@@ -115,6 +127,7 @@ def verify_claims(
     k: int,
 ) -> list[Verification]:
     out: list[Verification] = []
+    corpus = paper_corpus(papers)
     for claim in claims:
         docs = evidence_for(claim, memory, papers, k)
         if verifier is None or not docs:
@@ -123,5 +136,6 @@ def verify_claims(
             )
             continue
         verdicts = list(verifier.verify(claim.text, docs))
-        out.append(aggregate(claim, docs, verdicts, method, subject_names(claim, papers)))
+        subjects = subject_names(claim, papers, corpus)
+        out.append(aggregate(claim, docs, verdicts, method, subjects))
     return out
