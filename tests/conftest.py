@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,20 @@ def shared_file(rel: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data {path} is absent (set SOVEREIGN_SHARED_DATA)")
     return path
+
+
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`sovereign ARGS` in a subprocess from the repo root, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "graph.cli", *args],
+        cwd=REPO,
+        env=dict(env) if env is not None else None,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def get_free_port() -> int:

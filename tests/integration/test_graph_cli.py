@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "graph" / "mirror_small.jsonl"
 QUANT_Q = (
@@ -32,14 +34,7 @@ def sovereign(
     env = {**os.environ, "SOVEREIGN_HOME": str(home), "SOVEREIGN_VERIFIER": "tfidf"}
     env.pop("SOVEREIGN_NODE_DELAY", None)
     env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "graph.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_cli(*args, env=env, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import shared_file
+from tests.conftest import run_cli, shared_file
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_QUESTION = (
@@ -32,14 +31,7 @@ def test_quickstart_demo_question(tmp_path: Path) -> None:
             env.pop(key)
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "graph.cli", *args],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        return run_cli(*args, env=env, timeout=600)
 
     ingest = cli("mirror", "ingest", *sorted(str(p) for p in sample.parent.glob("*.jsonl")))
     assert ingest.returncode == 0, ingest.stderr

@@ -15,20 +15,13 @@ import arxiv
 import pytest
 import requests
 
-from tests.conftest import get_free_port, shared_file
+from tests.conftest import get_free_port, run_cli, shared_file
 
 pytestmark = pytest.mark.integration
 
 
 def _sovereign(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, SOVEREIGN_HOME=str(home))
-    return subprocess.run(
-        [sys.executable, "-m", "graph.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
+    return run_cli(*args, env=dict(os.environ, SOVEREIGN_HOME=str(home)))
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from agents.verification.evaluate import dense_search, index_corpus
 from agents.verification.retrieval import HybridRetriever
 from agents.verification.scifact import load_claims, load_corpus
-from tests.conftest import shared_file
+from tests.conftest import run_cli, shared_file
 
 pytestmark = pytest.mark.integration
 
@@ -37,12 +36,7 @@ def _slice(tmp_path: Path, n_claims: int = 60, n_extra: int = 300) -> tuple[Path
 
 
 def _sovereign(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "graph.cli", "--home", str(home), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli("--home", str(home), *args)
 
 
 def test_eval_scifact_cli_scores_both_verifiers(tmp_path: Path, sovereign_home: Path) -> None:

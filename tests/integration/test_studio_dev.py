@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import get_free_port
+from tests.conftest import get_free_port, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "graph" / "mirror_small.jsonl"
@@ -45,14 +45,7 @@ def test_langgraph_dev_streams_a_run(tmp_path: Path) -> None:
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
     }
     env.pop("SOVEREIGN_NODE_DELAY", None)
-    ingest = subprocess.run(
-        [sys.executable, "-m", "graph.cli", "mirror", "ingest", str(FIXTURE)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    ingest = run_cli("mirror", "ingest", str(FIXTURE), env=env, timeout=120)
     assert ingest.returncode == 0, ingest.stderr
     port = get_free_port()
     log = (tmp_path / "server.log").open("w")
