@@ -5,7 +5,7 @@ model, then retrieves and verifies the held-out claims. Metrics are pooled over 
 Training-sentence embeddings are cached under $SOVEREIGN_HOME; each fold's held-out claims are
 verified with an empty embedding cache, so claims/s includes the MiniLM cost.
 
-    python bench/scifact.py [--claims FILE] [--corpus FILE] [--no-dense] [--json OUT]
+    python bench/scifact.py [--claims FILE] [--corpus FILE] [--no-dense] [--no-nli] [--json OUT]
 
 Dense retrieval uses the persistent 'scifact' vector-memory namespace (indexed on first use,
 ~6+ min on 2 cores); --no-dense uses BM25 only."""
@@ -29,6 +29,7 @@ from agents.verification.evaluate import (
     score,
     vector_memory,
 )
+from agents.verification.nli import NliEncoder, default_nli_cache_path
 from agents.verification.retrieval import HybridRetriever, TfidfRetriever
 from agents.verification.scifact import load_claims, load_corpus
 from agents.verification.tfidf import TfidfVerifier
@@ -48,6 +49,7 @@ def main() -> int:
     ap.add_argument("--claims")
     ap.add_argument("--corpus")
     ap.add_argument("--no-dense", action="store_true", help="BM25-only retrieval for default")
+    ap.add_argument("--no-nli", action="store_true", help="default without its NLI stance head")
     ap.add_argument("--k", type=int, default=3)
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
@@ -70,6 +72,7 @@ def main() -> int:
         retriever = HybridRetriever(corpus, dense=dense_search(memory))
     idf = fit_idf(corpus)
     train_embed = SentenceEmbeddings(default_cache_path())  # training sentences, cached on disk
+    train_nli = None if args.no_nli else NliEncoder(default_nli_cache_path())
     pooled = EvalResult("default", retriever.name, len(claims), args.k)
     for f, test_ids in enumerate(folds(claims)):
         held = set(test_ids)
@@ -79,8 +82,9 @@ def main() -> int:
             for c in train
             for p in candidate_pairs(c, corpus, bm25.search(c.claim, TRAIN_K), TRAIN_K, True)
         ]
-        verifier = fit(pairs, idf, embed=train_embed)
+        verifier = fit(pairs, idf, embed=train_embed, nli=train_nli)
         verifier.embeddings = SentenceEmbeddings()  # cold per fold: claims/s pays for MiniLM
+        verifier.nli = NliEncoder() if train_nli else None  # ... and for the NLI model
         verifier.label_threshold = LABEL_THRESHOLD
         verifier.rationale_threshold = RATIONALE_THRESHOLD
         test = [by_id[i] for i in test_ids]

