@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agents.verification import get_verifier
 from agents.verification.augment import flip_claim
 from agents.verification.classifier import ARTIFACT, TrainedVerifier
+from agents.verification.nli import NliEncoder
 from graph.models import EvidenceDoc
 from memory.errors import UserError
 
@@ -114,8 +116,10 @@ def test_a_measured_value_the_source_never_states_is_not_support(
     wrong = "Metformin treatment reduced the incidence of type 2 diabetes by 58% in prediabetes."
     assert verifier.verify(stated, [SUPPORTING])[0].label == "SUPPORT"
     out = verifier.verify(wrong, [SUPPORTING])[0]
-    assert out.label == "NOT_ENOUGH_INFO"
-    assert out.rationale == []
+    # never support; the NLI stance head reads 58% against the stated 31% as a contradiction,
+    # and then the rationale must be the sentence that states the other value
+    assert out.label in ("NOT_ENOUGH_INFO", "CONTRADICT")
+    assert out.rationale == ([] if out.label == "NOT_ENOUGH_INFO" else [2])
 
 
 def test_corrupt_artifact_is_one_line_with_the_fix(tmp_path: Path) -> None:
@@ -123,3 +127,34 @@ def test_corrupt_artifact_is_one_line_with_the_fix(tmp_path: Path) -> None:
     bad.write_bytes(b"not a model")
     with pytest.raises(UserError, match="sovereign eval train-verifier"):
         get_verifier("default", path=bad)
+
+
+class _SwappedPremiseNli:
+    """The real NLI encoder, shown another premise than the verifier chose (two sentences,
+    as the verifier's own premises are); records the pairs it was asked for."""
+
+    def __init__(self, real: NliEncoder, premise: str) -> None:
+        self.real = real
+        self.premise = premise
+        self.pairs: list[tuple[str, str]] = []
+
+    def __call__(self, pairs: list[tuple[str, str]]) -> np.ndarray:
+        self.pairs += pairs
+        return self.real([(c, self.premise) for c, _ in pairs])
+
+
+def test_nli_runs_only_where_stance_decides_and_drives_it(
+    verifier: TrainedVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert verifier.nli_head is not None
+    real = verifier.nli_encoder()
+    swapped = _SwappedPremiseNli(real, " ".join(CONTRADICTING.sentences[1:3]))
+    monkeypatch.setattr(verifier, "nli", swapped)
+    out = verifier.verify(CLAIM, [UNRELATED, SUPPORTING])
+    assert [p[0] for p in swapped.pairs] == [CLAIM]  # the unrelated source never reaches NLI
+    assert "31%" in swapped.pairs[0][1]  # the premise chosen is the top rationale text
+    assert [v.label for v in out] == ["NOT_ENOUGH_INFO", "CONTRADICT"]
+    monkeypatch.setattr(
+        verifier, "nli", _SwappedPremiseNli(real, " ".join(SUPPORTING.sentences[1:3]))
+    )
+    assert verifier.verify(CLAIM, [CONTRADICTING])[0].label == "SUPPORT"
