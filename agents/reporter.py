@@ -69,6 +69,7 @@ def methodology(state: dict[str, Any], run_info: dict[str, Any]) -> str:
         f"TF-IDF cosine (unigrams+bigrams, threshold={s.get('tfidf_threshold')})"
         if verifier == "tfidf"
         else f"'{verifier}' verifier"
+        + (f" ({run_info['verifier_detail']})" if run_info.get("verifier_detail") else "")
     )
     llm = (
         f"LLM proposals from {s.get('llm_model')} at {s.get('llm_base_url')}, accepted only when "

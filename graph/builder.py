@@ -526,6 +526,9 @@ def _run_info(env: Env) -> dict[str, Any]:
     try:
         ver = services.verifier()
         info["verifier"] = getattr(ver, "name", env.settings.verifier) if ver else "none"
+        describe = getattr(ver, "describe", None)
+        if callable(describe):
+            info["verifier_detail"] = str(describe())
     except UserError:
         info["verifier"] = "unavailable"
     llm = services.llm() if env.settings.llm_base_url else None

