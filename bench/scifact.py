@@ -2,8 +2,9 @@
 inside claims_train (claims sharing an abstract stay in one fold). For each fold the default is
 trained on the other four folds exactly as `sovereign eval train-verifier` trains the shipped
 model, then retrieves and verifies the held-out claims. Metrics are pooled over the folds.
-Training-sentence embeddings are cached under $SOVEREIGN_HOME; each fold's held-out claims are
-verified with an empty embedding cache, so claims/s includes the MiniLM cost.
+Training-sentence embeddings and NLI outputs are cached under $SOVEREIGN_HOME; each fold's
+held-out claims are verified with empty caches and a freshly loaded NLI model, so claims/s
+includes the MiniLM and NLI costs.
 
     python bench/scifact.py [--claims FILE] [--corpus FILE] [--no-dense] [--no-nli] [--json OUT]
 
