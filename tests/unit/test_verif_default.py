@@ -168,3 +168,42 @@ def test_methodology_line_is_read_off_the_artifact(verifier: TrainedVerifier) ->
         verifier.rationale_model, verifier.stance_model, verifier.label_model, verifier.idf
     )
     assert "lexical stance model" in bare.describe()
+
+
+HAWK_CLAIM = (
+    "Visual token pruning with HAWK retains 96% of the original accuracy on Qwen2.5-VL after "
+    "removing 80% of the visual tokens."
+)
+_REEVAL = [
+    "Vision-language models process hundreds of visual tokens per image.",
+    "We re-evaluate HAWK, a head importance-aware visual token pruning method, on Qwen2.5-VL.",
+]
+
+
+@pytest.mark.parametrize(
+    ("finding", "label"),
+    [
+        (
+            "Consistent with its authors, HAWK retains about 96% of the original accuracy on "
+            "Qwen2.5-VL when 80% of visual tokens are removed.",
+            "SUPPORT",
+        ),
+        (
+            "Contrary to reported results, HAWK retains only 71% of the original accuracy on "
+            "Qwen2.5-VL when 80% of visual tokens are removed.",
+            "CONTRADICT",
+        ),
+    ],
+)
+def test_machine_learning_sources_outside_the_training_domain(
+    verifier: TrainedVerifier, finding: str, label: str
+) -> None:
+    """Trained on biomedical SciFact; the graph verifies arXiv claims. A re-evaluation that
+    reports the same figure supports, one that reports another figure contradicts."""
+    doc = EvidenceDoc(
+        doc_id="reeval",
+        title="Revisiting visual token pruning for vision-language models",
+        sentences=[*_REEVAL, finding, "We release our evaluation code."],
+    )
+    (v,) = verifier.verify(HAWK_CLAIM, [doc])
+    assert (v.label, v.rationale) == (label, [2])
