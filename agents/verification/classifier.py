@@ -34,6 +34,7 @@ from memory.errors import UserError
 ARTIFACT = Path(__file__).parent / "artifacts" / "default_verifier.joblib"
 CLASSES: tuple[Label, ...] = ("SUPPORT", "CONTRADICT", "NOT_ENOUGH_INFO")
 EVIDENCE_SENTS = 2  # top sentences whose text feeds the cue features
+MAX_RANK = 2  # coverage ranks past this read as this (the model sees groups of any size)
 DENSE_SENTS = 2  # top rationale candidates per abstract that are embedded (speed bound)
 DENSE_FEATURES = ("dense_max", "dense_top2", "dense_centroid", "dense_max_minus_best")
 
@@ -137,7 +138,9 @@ def doc_matrix(
     best_doc = float(covs.max()) if len(covs) else 0.0
     order = np.argsort(-covs, kind="stable")
     rank = np.empty(len(docs))
-    rank[order] = np.arange(len(docs))
+    # capped, and no candidate count: both would tell the model how many sources it was given,
+    # which at training time leaked whether a gold abstract had been added to the candidates
+    rank[order] = np.minimum(np.arange(len(docs)), MAX_RANK)
     rows = []
     claim_mass = idf.mass(c.token_set) or 1.0
     for j, d in enumerate(docs):
@@ -159,7 +162,6 @@ def doc_matrix(
                 bigram_coverage(c, views[j]),
                 covs[j] - best_doc,
                 rank[j],
-                float(len(docs)),
                 pad[0],
                 pad[1],
                 pad[2],

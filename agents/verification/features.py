@@ -377,7 +377,6 @@ DOC_FEATURES = (
     "doc_bigram_cov",
     "doc_cov_minus_best",
     "doc_cov_rank",
-    "n_candidates",
     "p1",
     "p2",
     "p3",

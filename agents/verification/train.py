@@ -51,6 +51,7 @@ class Pair:
     doc: EvidenceDoc
     label: str
     sentence_labels: np.ndarray
+    retrieved: bool = True  # False: a gold abstract added for training that retrieval missed
 
 
 def evidence_doc(d: CorpusDoc, score: float = 0.0) -> EvidenceDoc:
@@ -64,12 +65,14 @@ def candidate_pairs(
     k: int,
     include_gold: bool,
 ) -> list[Pair]:
-    """The top-k retrieved abstracts (plus, for training, gold abstracts retrieval missed)."""
+    """The top-k retrieved abstracts (plus, for training, gold abstracts retrieval missed,
+    marked as not retrieved)."""
     ids = [h.doc_id for h in hits[:k]]
     scores = {h.doc_id: h.score for h in hits}
+    n_retrieved = len(ids)
     if include_gold:
         ids += [d for d in claim.evidence if d not in ids and d in corpus]
-    pairs = []
+    pairs: list[Pair] = []
     for doc_id in ids:
         d = corpus[doc_id]
         gold = claim.evidence.get(doc_id)
@@ -85,6 +88,7 @@ def candidate_pairs(
                 evidence_doc(d, scores.get(doc_id, 0.0)),
                 gold.label if gold else "NOT_ENOUGH_INFO",
                 sl,
+                retrieved=len(pairs) < n_retrieved,
             )
         )
     return pairs
@@ -277,28 +281,40 @@ def _fit(
         stance_oof[te] = stance_fit(tr).predict_proba(list(texts_a[te]))[:, 1]
     stance_model = stance_fit(np.arange(len(yd)))
     say(f"stance model: {int(relevant.sum())} relevant pairs")
+    # The relevance model sees exactly what inference sees: the retrieved candidates of each
+    # claim, compared among themselves. Gold abstracts that retrieval missed train the
+    # rationale and stance models only; in a relevance group they would make its size and
+    # coverage ranks give the answer away.
     rows = []
+    rel_idx: list[int] = []
     pos = 0
     for cid in claim_ids:
         g = groups[cid]
-        st = stance_oof[pos : pos + len(g)]
+        local = [i for i, p in enumerate(g) if p.retrieved]
+        idx = [pos + i for i in local]
         pos += len(g)
-        docs = [p.doc for p in g]
+        if not local:
+            continue
+        docs = [g[i].doc for i in local]
+        probs = [probs_of[cid][i] for i in local]
         dense = (
-            dense_features(g[0].claim.claim, docs, probs_of[cid], embed, dense_sents)
+            dense_features(g[0].claim.claim, docs, probs, embed, dense_sents)
             if embed is not None and dense_sents
             else None
         )
-        rows.append(doc_matrix(g[0].claim.claim, docs, probs_of[cid], idf, st, dense))
+        rows.append(doc_matrix(g[0].claim.claim, docs, probs, idf, stance_oof[idx], dense))
+        rel_idx += idx
     xd = np.vstack(rows)
-    say(f"relevance model: {len(yd)} pairs " + str({c: int((yd == c).sum()) for c in CLASSES}))
+    ri = np.asarray(rel_idx)
+    yr, gr = yd[ri], gd[ri]
+    say(f"relevance model: {len(yr)} pairs " + str({c: int((yr == c).sum()) for c in CLASSES}))
     label_model = CalibratedClassifierCV(
         _hgb(seed),
         method="isotonic",
-        cv=list(GroupKFold(n_splits=N_FOLDS).split(xd, yd, gd)),
+        cv=list(GroupKFold(n_splits=N_FOLDS).split(xd, yr, gr)),
         ensemble=False,
     )
-    label_model.fit(xd, relevant)
+    label_model.fit(xd, relevant[ri])
     flat = [(p, pr) for cid in claim_ids for p, pr in zip(groups[cid], probs_of[cid], strict=True)]
     keep = np.flatnonzero(relevant)
     out_of_fold = _OutOfFold(

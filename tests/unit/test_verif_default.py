@@ -207,3 +207,21 @@ def test_machine_learning_sources_outside_the_training_domain(
     )
     (v,) = verifier.verify(HAWK_CLAIM, [doc])
     assert (v.label, v.rationale) == (label, [2])
+
+
+def test_more_candidates_do_not_change_the_verdicts(verifier: TrainedVerifier) -> None:
+    """The graph verifies against 5 sources, SciFact against 3: a source's verdict must not
+    hinge on how many others came with it."""
+    extra = [
+        EvidenceDoc(
+            doc_id=f"far{i}",
+            title=title,
+            sentences=[f"{title} was studied in {n} patients.", "Outcomes were recorded."],
+        )
+        for i, (title, n) in enumerate([("Statin adherence", 410), ("Insulin pump use", 95)])
+    ]
+    three = [SUPPORTING, CONTRADICTING, UNRELATED]
+    base = [v.label for v in verifier.verify(CLAIM, three)]
+    five = [v.label for v in verifier.verify(CLAIM, [*three, *extra])]
+    assert base == ["SUPPORT", "CONTRADICT", "NOT_ENOUGH_INFO"]
+    assert five == [*base, "NOT_ENOUGH_INFO", "NOT_ENOUGH_INFO"]
