@@ -18,8 +18,9 @@ import json
 import sys
 from pathlib import Path
 
+from agents.verification.cache import cache_path
 from agents.verification.cli import _path
-from agents.verification.dense import SentenceEmbeddings, default_cache_path
+from agents.verification.dense import SentenceEmbeddings
 from agents.verification.evaluate import (
     EvalResult,
     dense_search,
@@ -30,7 +31,7 @@ from agents.verification.evaluate import (
     score,
     vector_memory,
 )
-from agents.verification.nli import NliEncoder, default_nli_cache_path
+from agents.verification.nli import NliEncoder
 from agents.verification.retrieval import HybridRetriever, TfidfRetriever
 from agents.verification.scifact import load_claims, load_corpus
 from agents.verification.tfidf import TfidfVerifier
@@ -72,8 +73,8 @@ def main() -> int:
         index_corpus(memory, corpus)
         retriever = HybridRetriever(corpus, dense=dense_search(memory))
     idf = fit_idf(corpus)
-    train_embed = SentenceEmbeddings(default_cache_path())  # training sentences, cached on disk
-    train_nli = None if args.no_nli else NliEncoder(default_nli_cache_path())
+    train_embed = SentenceEmbeddings(cache_path("minilm"))  # training sentences, cached on disk
+    train_nli = None if args.no_nli else NliEncoder(cache_path("nli"))
     pooled = EvalResult("default", retriever.name, len(claims), args.k)
     for f, test_ids in enumerate(folds(claims)):
         held = set(test_ids)

@@ -13,6 +13,15 @@ from typing import Any
 import numpy as np
 
 
+def cache_path(model: str, home: Path | None = None) -> Path:
+    """The on-disk cache of one model's outputs (`minilm`, `nli`) under $SOVEREIGN_HOME."""
+    if home is None:
+        from graph.settings import load_settings
+
+        home = load_settings().home
+    return Path(home) / "verification" / f"{model}_cache.sqlite"
+
+
 def text_key(*parts: str) -> str:
     """One key per text or ordered text pair ('\\x1f' cannot occur in either part's meaning)."""
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()

@@ -198,7 +198,7 @@ class TrainedVerifier:
     meta: dict[str, Any] = field(default_factory=dict)
     name: str = "default"
     dense_sents: int = 0  # > 0: the label model also takes `dense_features` over this many
-    nli_head: Any = None  # P(SUPPORT) from `nli_stance_matrix` rows; None: lexical stance only
+    nli_head: Any = None  # P(SUPPORT) from `nli_stance_rows` rows; None: lexical stance only
     embeddings: SentenceEmbeddings | None = field(default=None, repr=False, compare=False)
     nli: NliEncoder | None = field(default=None, repr=False, compare=False)
 

@@ -129,6 +129,7 @@ def cmd_scifact(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Any) -> int:
+    from agents.verification.cache import cache_path
     from agents.verification.scifact import has_labels, load_claims, load_corpus
     from agents.verification.train import build_artifact
 
@@ -142,8 +143,8 @@ def cmd_train(args: argparse.Namespace, settings: Any) -> int:
         corpus,
         Path(args.output) if args.output else None,
         claims_digest=digest(claims_path),
-        embed_cache=Path(settings.home) / "verification" / "minilm_cache.sqlite",
-        nli_cache=Path(settings.home) / "verification" / "nli_cache.sqlite",
+        embed_cache=cache_path("minilm", settings.home),
+        nli_cache=cache_path("nli", settings.home),
     )
     print(f"wrote {path}")
     return 0

@@ -15,12 +15,6 @@ from agents.verification.cache import VectorCache, text_key
 DIM = 384
 
 
-def default_cache_path() -> Path:
-    from graph.settings import load_settings
-
-    return load_settings().home / "verification" / "minilm_cache.sqlite"
-
-
 class SentenceEmbeddings:
     """L2-normalised MiniLM vectors (float32) for texts; blank texts get a zero vector."""
 

@@ -34,12 +34,6 @@ def nli_files() -> tuple[Path, Path]:
     return model, tok
 
 
-def default_nli_cache_path() -> Path:
-    from graph.settings import load_settings
-
-    return load_settings().home / "verification" / "nli_cache.sqlite"
-
-
 class NliEncoder:
     """(claim, evidence) pairs -> contradiction margin (logit[1] - logit[0]) and pooled vector,
     as one (n, 1 + 384) float32 matrix. The claim goes first: on SciFact claims_train gold

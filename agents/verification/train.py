@@ -375,7 +375,6 @@ def build_artifact(
     say: Callable[[str], None] = progress,
     embed_cache: Path | None = None,
     nli_cache: Path | None = None,
-    use_nli: bool = True,
 ) -> tuple[TrainedVerifier, Path]:
     """Train on every given claim (candidates: BM25 top-k plus gold abstracts) and save.
     MiniLM embeddings and NLI outputs of the training texts are cached in `embed_cache` and
@@ -393,7 +392,7 @@ def build_artifact(
         for p in candidate_pairs(c, corpus, retriever.search(c.claim, k), k, include_gold=True)
     ]
     say(f"dense features: MiniLM over the top {DENSE_SENTS} sentences of each candidate")
-    nli = NliEncoder(nli_cache) if use_nli else None
+    nli = NliEncoder(nli_cache)
     verifier = fit(pairs, idf, log=say, embed=SentenceEmbeddings(embed_cache), nli=nli)
     verifier.embeddings = None
     verifier.nli = None
