@@ -36,8 +36,6 @@ from agents.verification.retrieval import HybridRetriever, TfidfRetriever
 from agents.verification.scifact import load_claims, load_corpus
 from agents.verification.tfidf import TfidfVerifier
 from agents.verification.train import (
-    LABEL_THRESHOLD,
-    RATIONALE_THRESHOLD,
     TRAIN_K,
     candidate_pairs,
     fit,
@@ -87,8 +85,6 @@ def main() -> int:
         verifier = fit(pairs, idf, embed=train_embed, nli=train_nli)
         verifier.embeddings = SentenceEmbeddings()  # cold per fold: claims/s pays for MiniLM
         verifier.nli = NliEncoder() if train_nli else None  # ... and for the NLI model
-        verifier.label_threshold = LABEL_THRESHOLD
-        verifier.rationale_threshold = RATIONALE_THRESHOLD
         test = [by_id[i] for i in test_ids]
         r = run(test, corpus, verifier, retriever, k=args.k, say=lambda _m: None)
         pooled.predictions.update(r.predictions)

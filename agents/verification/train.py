@@ -24,11 +24,14 @@ from agents.verification.augment import flip_claim
 from agents.verification.classifier import (
     CLASSES,
     DENSE_SENTS,
+    ColumnScale,
     TrainedVerifier,
+    decisive_rows,
     dense_features,
     doc_matrix,
-    evidence_text,
     nli_stance_rows,
+    pooled_columns,
+    positive_proba,
     sentence_matrices,
     stance_texts,
 )
@@ -41,6 +44,13 @@ from graph.models import EvidenceDoc
 
 SEED = 13
 N_FOLDS = 5
+LABEL_THRESHOLD = 0.3  # P(relevant) cut-off, chosen by grouped 5-fold CV on claims_train
+RATIONALE_THRESHOLD = 0.3  # sentence cut-off, same CV
+# The second stage (P(relevant) from `decisive_rows`, over sources past LABEL_THRESHOLD):
+# out-of-fold on claims_train, label-only F1 is 0.559-0.570 for cut-offs 0.35-0.5 at C = 0.003
+# (0.553 without it); 0.4 is the middle of that plateau.
+DECISION_THRESHOLD = 0.4
+DECISIVE_C = 0.003
 
 
 @dataclass
@@ -129,13 +139,34 @@ def claim_groups(claims: Sequence[ClaimRecord]) -> dict[int, int]:
     return {c.id: roots.setdefault(find(f"c{c.id}"), len(roots)) for c in claims}
 
 
-# L2 strength of the NLI stance head (385 NLI dims + 1): grouped CV on claims_train, stance
-# AUC 0.849 / 0.860 / 0.865 / 0.865 at C = 0.003 / 0.01 / 0.03 / 0.1
-NLI_HEAD_C = 0.03
+# L2 strength of the NLI stance head (STANCE_DIM features). Grouped CV on claims_train's
+# retrieved relevant pairs: stance AUC 0.894 / 0.897 / 0.896 at C = 0.003 / 0.01 / 0.03
+# (the earlier single-pass head: 0.849 / 0.860 / 0.865)
+NLI_HEAD_C = 0.1
+POOLED_WEIGHT = 0.3
 
 
-def _nli_head() -> Pipeline:
-    return make_pipeline(StandardScaler(), LogisticRegression(C=NLI_HEAD_C, max_iter=3000))
+def _logistic(c: float, weights: np.ndarray | None = None) -> Pipeline:
+    steps: list[Any] = [StandardScaler()]
+    if weights is not None:
+        steps.append(ColumnScale(weights))
+    return make_pipeline(*steps, LogisticRegression(C=c, max_iter=3000))
+
+
+def _pooled_weights(width: int) -> np.ndarray:
+    return np.where(pooled_columns(width), POOLED_WEIGHT, 1.0)
+
+
+def _relevance_model(
+    seed: int, x: np.ndarray, y: np.ndarray, groups: np.ndarray
+) -> CalibratedClassifierCV:
+    model = CalibratedClassifierCV(
+        _hgb(seed),
+        method="isotonic",
+        cv=list(GroupKFold(n_splits=N_FOLDS).split(x, y, groups)),
+        ensemble=False,
+    )
+    return model.fit(x, y)
 
 
 def _stance_model(c: float = 1.0) -> Pipeline:
@@ -176,12 +207,17 @@ def fit(
     """Fit the rationale model, the stance model, then the calibrated label model on their
     out-of-fold outputs (so the label model sees the noise it will see at inference). With
     `embed`, the label model also gets MiniLM features over `dense_sents` sentences per doc;
-    with `nli`, a stance head over the NLI cross-encoder is fitted on the relevant pairs."""
+    with `nli`, a stance head over the NLI cross-encoder is fitted on the relevant pairs, and
+    the second stage on the pairs whose out-of-fold P(relevant) passes LABEL_THRESHOLD."""
     say = log or (lambda _m: None)
     with threadpool_limits(1):  # 2 shared cores: OpenMP oversubscription costs 10x
-        v, oof = _fit(pairs, idf, seed, say, augment, embed, dense_sents)
+        v, oof, gated = _fit(pairs, idf, seed, say, augment, embed, dense_sents)
         if nli is not None:
             v.nli_head = _fit_nli_head(oof, nli, say)
+            v.decisive_head = _fit_decisive_head(gated, nli, say)
+    v.label_threshold = LABEL_THRESHOLD
+    v.rationale_threshold = RATIONALE_THRESHOLD
+    v.decision_threshold = DECISION_THRESHOLD
     v.embeddings = embed
     v.nli = nli
     return v
@@ -199,12 +235,28 @@ class _OutOfFold:
     support: np.ndarray
 
 
+@dataclass
+class _Gated:
+    """Per retrieved pair whose out-of-fold P(relevant) passes LABEL_THRESHOLD: what the
+    second stage will see at inference, and whether the pair is relevant."""
+
+    oof: _OutOfFold
+    rel: np.ndarray
+    doc_rows: np.ndarray
+    relevant: np.ndarray
+
+
 def _fit_nli_head(oof: _OutOfFold, nli: NliEncoder, say: Callable[[str], None]) -> Pipeline:
     say(f"NLI stance head: {len(oof.claims)} relevant pairs through the NLI cross-encoder")
-    pairs = [
-        (c, evidence_text(d, p)) for c, d, p in zip(oof.claims, oof.docs, oof.probs, strict=True)
-    ]
-    return _nli_head().fit(nli_stance_rows(nli(pairs), oof.stance), oof.support)
+    rows = nli_stance_rows(nli, oof.claims, oof.docs, oof.probs, oof.stance)
+    return _logistic(NLI_HEAD_C, _pooled_weights(rows.shape[1])).fit(rows, oof.support)
+
+
+def _fit_decisive_head(gated: _Gated, nli: NliEncoder, say: Callable[[str], None]) -> Pipeline:
+    g = gated.oof
+    say(f"second stage: {len(g.claims)} pairs past relevance, {int(gated.relevant.sum())} relevant")
+    rows = nli_stance_rows(nli, g.claims, g.docs, g.probs, g.stance)
+    return _logistic(DECISIVE_C).fit(decisive_rows(gated.rel, rows, gated.doc_rows), gated.relevant)
 
 
 def _fit(
@@ -215,7 +267,7 @@ def _fit(
     augment: bool,
     embed: SentenceEmbeddings | None,
     dense_sents: int,
-) -> tuple[TrainedVerifier, _OutOfFold]:
+) -> tuple[TrainedVerifier, _OutOfFold, _Gated]:
     group_of = claim_groups(list({p.claim.id: p.claim for p in pairs}.values()))
     groups = _group_by_claim(pairs)
     claim_ids = list(groups)
@@ -308,21 +360,29 @@ def _fit(
     ri = np.asarray(rel_idx)
     yr, gr = yd[ri], gd[ri]
     say(f"relevance model: {len(yr)} pairs " + str({c: int((yr == c).sum()) for c in CLASSES}))
-    label_model = CalibratedClassifierCV(
-        _hgb(seed),
-        method="isotonic",
-        cv=list(GroupKFold(n_splits=N_FOLDS).split(xd, yr, gr)),
-        ensemble=False,
-    )
-    label_model.fit(xd, relevant[ri])
+    label_model = _relevance_model(seed, xd, relevant[ri], gr)
+    rel_oof = np.zeros(len(ri))
+    for tr, te in GroupKFold(n_splits=N_FOLDS).split(xd, yr, gr):
+        rel_oof[te] = positive_proba(
+            _relevance_model(seed, xd[tr], relevant[ri][tr], gr[tr]), xd[te]
+        )
     flat = [(p, pr) for cid in claim_ids for p, pr in zip(groups[cid], probs_of[cid], strict=True)]
-    keep = np.flatnonzero(relevant)
-    out_of_fold = _OutOfFold(
-        claims=[flat[i][0].claim.claim for i in keep],
-        docs=[flat[i][0].doc for i in keep],
-        probs=[flat[i][1] for i in keep],
-        stance=stance_oof[keep],
-        support=yd[keep] == "SUPPORT",
+
+    def out_of_fold(keep: np.ndarray) -> _OutOfFold:
+        return _OutOfFold(
+            claims=[flat[i][0].claim.claim for i in keep],
+            docs=[flat[i][0].doc for i in keep],
+            probs=[flat[i][1] for i in keep],
+            stance=stance_oof[keep],
+            support=yd[keep] == "SUPPORT",
+        )
+
+    passed = np.flatnonzero(rel_oof >= LABEL_THRESHOLD)
+    gated = _Gated(
+        oof=out_of_fold(ri[passed]),
+        rel=rel_oof[passed],
+        doc_rows=xd[passed],
+        relevant=relevant[ri[passed]],
     )
     verifier = TrainedVerifier(
         rationale_model=rationale_model,
@@ -331,7 +391,7 @@ def _fit(
         idf=idf,
         dense_sents=dense_sents if embed is not None else 0,
     )
-    return verifier, out_of_fold
+    return verifier, out_of_fold(np.flatnonzero(relevant)), gated
 
 
 def fit_idf(corpus: Mapping[str, CorpusDoc]) -> Idf:
@@ -361,8 +421,6 @@ def default_output() -> Path:
     return ARTIFACT
 
 
-LABEL_THRESHOLD = 0.3  # P(relevant) cut-off, chosen by grouped 5-fold CV on claims_train
-RATIONALE_THRESHOLD = 0.3  # sentence cut-off, same CV
 TRAIN_K = 3
 
 
@@ -396,8 +454,6 @@ def build_artifact(
     verifier = fit(pairs, idf, log=say, embed=SentenceEmbeddings(embed_cache), nli=nli)
     verifier.embeddings = None
     verifier.nli = None
-    verifier.label_threshold = LABEL_THRESHOLD
-    verifier.rationale_threshold = RATIONALE_THRESHOLD
     verifier.meta = {
         "claims": len(claims),
         "pairs": len(pairs),

