@@ -6,7 +6,8 @@ Training-sentence embeddings and NLI outputs are cached under $SOVEREIGN_HOME; e
 held-out claims are verified with empty caches and a freshly loaded NLI model, so claims/s
 includes the MiniLM and NLI costs.
 
-    python bench/scifact.py [--claims FILE] [--corpus FILE] [--no-dense] [--no-nli] [--json OUT]
+    python bench/scifact.py [--claims FILE] [--corpus FILE] [--no-dense] [--no-nli] [--k K]
+        [--dense-sents N] [--json OUT]
 
 Dense retrieval uses the persistent 'scifact' vector-memory namespace (indexed on first use,
 ~6+ min on 2 cores); --no-dense uses BM25 only."""
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 
 from agents.verification.cache import cache_path
+from agents.verification.classifier import DENSE_SENTS
 from agents.verification.cli import _path
 from agents.verification.dense import SentenceEmbeddings
 from agents.verification.evaluate import (
@@ -51,6 +53,12 @@ def main() -> int:
     ap.add_argument("--no-dense", action="store_true", help="BM25-only retrieval for default")
     ap.add_argument("--no-nli", action="store_true", help="default without its NLI stance head")
     ap.add_argument("--k", type=int, default=3)
+    ap.add_argument(
+        "--dense-sents",
+        type=int,
+        default=DENSE_SENTS,
+        help=f"sentences per source embedded for MiniLM features (0: none; default {DENSE_SENTS})",
+    )
     ap.add_argument("--json", dest="json_out")
     args = ap.parse_args()
     claims = load_claims(_path(args.claims, "claims_train.jsonl"))
@@ -82,7 +90,7 @@ def main() -> int:
             for c in train
             for p in candidate_pairs(c, corpus, bm25.search(c.claim, TRAIN_K), TRAIN_K, True)
         ]
-        verifier = fit(pairs, idf, embed=train_embed, nli=train_nli)
+        verifier = fit(pairs, idf, embed=train_embed, nli=train_nli, dense_sents=args.dense_sents)
         verifier.embeddings = SentenceEmbeddings()  # cold per fold: claims/s pays for MiniLM
         verifier.nli = NliEncoder() if train_nli else None  # ... and for the NLI model
         test = [by_id[i] for i in test_ids]
