@@ -115,6 +115,8 @@ def nli_stance_rows(
         block = out[pos : pos + len(pairs)]
         pos += len(pairs)
         whole, sents = block[0], block[1:]
+        if not len(sents):  # a source with no abstract sentences: neutral sentence features
+            sents = np.zeros((1, block.shape[1]), dtype=block.dtype)
         m = sents[:, 0]
         ordered = np.pad(m, (0, NLI_SENTS - len(m)), mode="edge")  # short abstracts repeat
         spread = [m.max(), m.min(), m.mean()]

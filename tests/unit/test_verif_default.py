@@ -10,8 +10,14 @@ import pytest
 
 from agents.verification import get_verifier
 from agents.verification.augment import flip_claim
-from agents.verification.classifier import ARTIFACT, NLI_SENTS, TrainedVerifier
-from agents.verification.nli import NliEncoder
+from agents.verification.classifier import (
+    ARTIFACT,
+    NLI_SENTS,
+    STANCE_DIM,
+    TrainedVerifier,
+    nli_stance_rows,
+)
+from agents.verification.nli import POOLED_DIM, NliEncoder
 from graph.models import EvidenceDoc
 from memory.errors import UserError
 
@@ -183,6 +189,20 @@ def test_nli_runs_only_where_stance_decides_and_drives_it(
     assert [v.label for v in out] == ["NOT_ENOUGH_INFO", "CONTRADICT"]
     monkeypatch.setattr(verifier, "nli", _SwappedPremiseNli(real, CONTRADICTING, SUPPORTING))
     assert verifier.verify(CLAIM, [CONTRADICTING])[0].label == "SUPPORT"
+
+
+def test_stance_rows_for_sources_of_any_length(verifier: TrainedVerifier) -> None:
+    docs = [
+        SUPPORTING,
+        EvidenceDoc(doc_id="one", title="t", sentences=[SUPPORTING.sentences[2]]),
+        EvidenceDoc(doc_id="none", title="Metformin and diabetes", sentences=[]),
+    ]
+    probs = [np.linspace(0.1, 0.9, len(d.sentences)) for d in docs]
+    rows = nli_stance_rows(verifier.nli_encoder(), [CLAIM] * 3, docs, probs, [0.5, 0.5, 0.5])
+    assert rows.shape == (3, STANCE_DIM) and np.isfinite(rows).all()
+    # one sentence: its margin fills every rationale-order slot
+    margins = rows[1, 1 + POOLED_DIM : 1 + POOLED_DIM + NLI_SENTS]
+    assert np.ptp(margins) == 0.0
 
 
 class _FixedStage:
