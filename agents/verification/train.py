@@ -227,8 +227,9 @@ def fit(
 
 @dataclass
 class _OutOfFold:
-    """Per relevant pair, what inference would have seen: its claim, abstract, rationale
-    probabilities and lexical stance, all from models that never saw the pair's group."""
+    """Per pair (the relevant ones for the stance head, those past relevance for the second
+    stage), what inference would have seen: its claim, abstract, rationale probabilities and
+    lexical stance, all from models that never saw the pair's group."""
 
     claims: list[str]
     docs: list[EvidenceDoc]
