@@ -8,7 +8,7 @@ from typing import Any
 from agents.facets import content_tokens
 from agents.llm import Proposal, propose
 from agents.planner import MAX_QUERY_CHARS
-from agents.verifier import NAME_TOKEN
+from agents.verifier import name_tokens
 from graph.models import Claim, FacetCoverage, Facets, Review, RevisionPlan, SearchQuery
 
 
@@ -40,7 +40,7 @@ def deterministic_plan(
                 keys = [w for w in words if not any(ch.isdigit() for ch in w)]
                 # who the claim is about, with what it measures: the words a corroborating
                 # abstract would have to share
-                names = [m.group(0).rstrip(".-") for m in NAME_TOKEN.finditer(claim.text)][:2]
+                names = name_tokens(claim.text)[:2]
                 lowered = {n.lower() for n in names}
                 topic = [w for w in keys if w not in lowered]
                 focused = [*names, *([claim.metric] if claim.metric else []), *topic[:2]]

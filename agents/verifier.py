@@ -15,6 +15,11 @@ from memory.text import normalize_for_match
 NAME_TOKEN = re.compile(r"(?<![\w.\-])[A-Za-z][\w.\-]*?[A-Z0-9][\w.\-]*")
 
 
+def name_tokens(text: str) -> list[str]:
+    """The name-like tokens of `text`, in order, without trailing '.' or '-'."""
+    return [m.group(0).rstrip(".-") for m in NAME_TOKEN.finditer(text)]
+
+
 def _padded(text: str) -> str:
     """Normalised text with word-boundary padding, so a name matches whole words only."""
     return f" {normalize_for_match(text)} "
@@ -38,8 +43,7 @@ def subject_names(
     source = papers.get(claim.source_id)
     candidates: list[str] = []
     for text in (claim.text, source.title if source else ""):
-        for m in NAME_TOKEN.finditer(text):
-            tok = m.group(0).rstrip(".-")
+        for tok in name_tokens(text):
             if len(tok) >= 3 and re.search(r"[A-Za-z]", tok) and tok not in candidates:
                 candidates.append(tok)
     texts = paper_corpus(papers) if corpus is None else corpus

