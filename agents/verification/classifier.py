@@ -124,10 +124,9 @@ def nli_stance_rows(
     return np.asarray(rows, dtype=np.float64).reshape(len(per_doc), STANCE_DIM)
 
 
-def pooled_columns(width: int) -> np.ndarray:
-    """Mask of the pooled-vector columns in a stance-head row (the first `STANCE_DIM` columns of
-    a row `width` wide)."""
-    mask = np.zeros(width, dtype=bool)
+def pooled_columns() -> np.ndarray:
+    """Mask of the pooled-vector columns in a `nli_stance_rows` row."""
+    mask = np.zeros(STANCE_DIM, dtype=bool)
     mask[1 : 1 + POOLED_DIM] = True
     start = 1 + POOLED_DIM + NLI_SENTS + 3
     mask[start : start + POOLED_DIM] = True

@@ -38,10 +38,11 @@ def nli_files() -> tuple[Path, Path]:
 
 
 class NliEncoder:
-    """(claim, evidence) pairs -> contradiction margin (logit[1] - logit[0]) and pooled vector,
-    as one (n, 1 + 384) float32 matrix. The claim goes first: on SciFact claims_train gold
-    rationales that order separates CONTRADICT from SUPPORT at AUC 0.85 (0.83 the other way).
-    Lazy, thread-safe, content-cached (in memory; on disk when a path is given)."""
+    """Text pairs -> contradiction margin (logit[1] - logit[0]) and pooled vector, as one
+    (n, 1 + 384) float32 matrix. Order matters: on SciFact claims_train gold rationales, claim
+    first separates CONTRADICT from SUPPORT at AUC 0.85, evidence first at 0.83, and the
+    verifier uses both (`classifier.nli_pairs`). Lazy, thread-safe, content-cached (in memory;
+    on disk when a path is given)."""
 
     dim = 1 + POOLED_DIM
 
