@@ -244,7 +244,9 @@ class Idf:
         return self.table.get(term, self.unseen)
 
     def mass(self, terms: frozenset[str] | set[str]) -> float:
-        return sum(self(t) for t in terms)
+        # fsum is exact, so the total does not depend on the set's (hash-seeded) order; a plain
+        # sum differed in the last bits between processes, and the trained models with it
+        return math.fsum(self(t) for t in terms)
 
 
 def coverage(claim: TextView, other: TextView, idf: Idf) -> float:
