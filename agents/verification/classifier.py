@@ -221,8 +221,7 @@ def doc_matrix(
         ps = np.sort(p)[::-1]
         pad = np.zeros(3)
         pad[: min(3, len(ps))] = ps[:3]
-        ev_text = " ".join(d.sentences[i] for i in sorted(top))
-        ev = TextView.of(ev_text)
+        ev = evidence_view(d, p)
         best_sent = TextView.of(d.sentences[int(top[0])]) if len(top) else TextView.of("")
         title = TextView.of(d.title)
         missing = idf.mass(c.token_set - views[j].token_set) / claim_mass
