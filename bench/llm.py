@@ -53,7 +53,7 @@ def one_report(base_url: str, question: str, args: argparse.Namespace) -> dict[s
             "max_revisions": args.max_revisions,
         }
     )
-    llm = make_llm(settings)
+    llm = make_llm(settings.llm_config())
     assert llm is not None
     services = fake_services(settings)
     services.llm_factory = lambda: llm

@@ -194,7 +194,7 @@ class Services:
             )
             self.embedding_info = {"backend": "lexical-tfidf", "model": "tfidf", "dim": None}
             return LexicalMemory()
-        embedder = emb_mod.embedder_from_settings(s)
+        embedder = emb_mod.embedder_from_config(s.embedding_config())
         self.embedding_info = describe_embedder(embedder, s)
         if s.chroma_url:
             memory: MemoryBackend = vs_mod.VectorMemory(
@@ -236,7 +236,7 @@ class Services:
         except ModuleNotFoundError:
             self.notes.append("LLM client not installed: agents ran deterministically")
             return None
-        return client_mod.make_llm(self.settings)
+        return client_mod.make_llm(self.settings.llm_config())
 
 
 def describe_embedder(embedder: Any, settings: Settings) -> dict[str, Any]:

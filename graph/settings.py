@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from agents.llm.config import LLMConfig
+    from memory.embeddings.config import EmbeddingConfig
 
 NIM_BASE_URL = "https://integrate.api.nvidia.com/v1"
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
@@ -56,6 +60,7 @@ class Settings(BaseSettings):
     )
     embedding_rpm: int = Field(40, ge=1, description="Client-side requests per minute to NIM.")
     embedding_batch_size: int = Field(32, ge=1, le=512)
+    embedding_timeout_s: float = Field(30.0, gt=0, description="Timeout of one NIM request.")
     chroma_url: str | None = Field(
         None, description="URL of a `chroma run` server; unset means embedded PersistentClient."
     )
@@ -136,6 +141,39 @@ class Settings(BaseSettings):
         if self.llm_api_key is not None:
             return self.llm_api_key.get_secret_value()
         return os.environ.get("NVIDIA_API_KEY") or os.environ.get("OPENAI_API_KEY")
+
+    def llm_config(self) -> LLMConfig:
+        """What the LLM client needs, key resolved (imported here: settings stay cheap)."""
+        from agents.llm.config import LLMConfig
+
+        key = self.llm_key()
+        return LLMConfig(
+            base_url=self.llm_base_url,
+            model=self.llm_model,
+            api_key=SecretStr(key) if key else None,
+            timeout_s=self.llm_timeout_s,
+            max_concurrency=self.llm_max_concurrency,
+            rpm=self.llm_rpm,
+            temperature=self.llm_temperature,
+            max_tokens=self.llm_max_tokens,
+            max_retries=self.llm_max_retries,
+            json_mode=self.llm_json_mode,
+        )
+
+    def embedding_config(self) -> EmbeddingConfig:
+        """What the embedding layer needs, key resolved (imported here: settings stay cheap)."""
+        from memory.embeddings.config import EmbeddingConfig
+
+        key = self.nim_key()
+        return EmbeddingConfig(
+            backend=self.embedding_backend,
+            model=self.embedding_model,
+            nim_base_url=self.nim_base_url,
+            nim_api_key=SecretStr(key) if key else None,
+            rpm=self.embedding_rpm,
+            batch_size=self.embedding_batch_size,
+            timeout_s=self.embedding_timeout_s,
+        )
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """Apply CLI flags or Studio configurable on top (None means 'not given')."""

@@ -1,12 +1,12 @@
 """The one arXiv client of the kernel. It wraps the official `arxiv` package and only swaps the
 query URL between real arXiv and the offline mirror, so online and offline runs share one code
 path. It adds what the package lacks: a request timeout, a rate limit shared by all threads of
-one `ArxivSearch`, no retry of rejected queries, and conversion to `memory.models.Paper`."""
+one `ArxivSearch`, the kernel's one retry policy (`memory.net`; never for rejected queries), and
+conversion to `memory.models.Paper`."""
 
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -18,10 +18,12 @@ import requests
 
 from memory.errors import ServiceUnavailable, UserError
 from memory.models import Paper, split_arxiv_id
+from memory.net import GaveUp, RateLimiter, RetryPolicy, status_of
 from memory.text import clean_whitespace
 
 ARXIV_QUERY_URL = "https://export.arxiv.org/api/query"
 MAX_PAGE_SIZE = 2000  # arXiv's own cap on max_results per request
+BACKOFF_S = 1.0  # first backoff after a transient failure; the limiter's spacing comes on top
 
 SORT_CRITERIA = {
     "relevance": arxiv.SortCriterion.Relevance,
@@ -43,38 +45,6 @@ def is_arxiv_id(raw: str) -> bool:
     return bool(_NEW_ID.match(raw) or _OLD_ID.match(raw))
 
 
-class RateLimiter:
-    """At most one request per `interval_s`, across every thread that shares this object.
-
-    Each caller reserves the next free slot under a lock and sleeps outside it, so parallel
-    queries queue up fairly instead of all firing once the previous delay has elapsed."""
-
-    def __init__(
-        self,
-        interval_s: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.interval_s = interval_s
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        self._next_free: float | None = None
-
-    def wait(self) -> float:
-        """Block until this caller may send; returns the seconds slept."""
-        if self.interval_s <= 0:
-            return 0.0
-        with self._lock:
-            now = self._clock()
-            slot = now if self._next_free is None else max(now, self._next_free)
-            self._next_free = slot + self.interval_s
-        delay = slot - now
-        if delay > 0:
-            self._sleep(delay)
-        return delay
-
-
 def _error_summary(body: bytes) -> str:
     """The text of arXiv's Atom error entry, or a short fallback."""
     try:
@@ -89,21 +59,49 @@ def _error_summary(body: bytes) -> str:
 
 
 class _LimitedSession(requests.Session):
-    """A requests session that waits for the shared limiter, always sets a timeout, and turns
-    a 400 into `QueryRejected` so the arxiv package does not retry a query that cannot work."""
+    """A requests session that paces every attempt through the shared limiter, always sets a
+    timeout and retries transient failures by the kernel's one policy (`memory.net`).
 
-    def __init__(self, limiter: RateLimiter, timeout_s: float) -> None:
+    Whatever it cannot fix it raises as our own error, never as a requests exception: a 400
+    becomes `QueryRejected` (retrying a malformed query cannot help), anything else
+    `ServiceUnavailable`. The arxiv package therefore never sees a failure it would retry
+    again on top of our retries."""
+
+    def __init__(
+        self, limiter: RateLimiter, timeout_s: float, retry: RetryPolicy, endpoint: str
+    ) -> None:
         super().__init__()
         self._limiter = limiter
         self._timeout_s = timeout_s
+        self._retry = retry
+        self._endpoint = endpoint
 
     def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
-        self._limiter.wait()
         kwargs.setdefault("timeout", self._timeout_s)
+        try:
+            return self._retry.call(lambda: self._attempt(method, url, *args, **kwargs))
+        except GaveUp as exc:
+            raise self._unavailable(exc.error) from exc.error
+        except requests.exceptions.RequestException as exc:  # not transient: 404, bad URL ...
+            raise self._unavailable(exc) from exc
+
+    def _attempt(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
+        self._limiter.wait()
         response = super().request(method, url, *args, **kwargs)
         if response.status_code == 400:
             raise QueryRejected(f"arXiv rejected the query: {_error_summary(response.content)}")
+        if response.status_code != 200:  # the arxiv package accepts nothing else either
+            raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
         return response
+
+    def _unavailable(self, exc: BaseException) -> ServiceUnavailable:
+        where = f"arXiv API at {self._endpoint}"
+        status = status_of(exc)
+        if status is not None:
+            return ServiceUnavailable(f"{where} answered HTTP {status}")
+        if isinstance(exc, requests.exceptions.Timeout):
+            return ServiceUnavailable(f"{where} did not answer within {self._timeout_s:g} s")
+        return ServiceUnavailable(f"{where} is unreachable ({type(exc).__name__})")
 
 
 def result_to_paper(result: arxiv.Result, query: str | None, retrieved_at: datetime) -> Paper:
@@ -133,7 +131,9 @@ class ArxivSearch:
     """Search and fetch against arXiv or an arXiv-compatible mirror.
 
     `query_url=None` means real arXiv. One instance may be used from many threads: they share
-    one rate limiter, so `delay_s` is honoured by the instance as a whole."""
+    one rate limiter, so `delay_s` is honoured by the instance as a whole, retries included.
+    `num_retries` re-sends after transient failures (timeouts, refused connections, 429, 5xx)
+    and re-reads of a page arXiv served empty by mistake. `sleep` is for tests."""
 
     def __init__(
         self,
@@ -142,6 +142,8 @@ class ArxivSearch:
         timeout_s: float,
         page_size: int = 100,
         num_retries: int = 2,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -150,16 +152,19 @@ class ArxivSearch:
         self.timeout_s = timeout_s
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self.num_retries = num_retries
-        self.limiter = RateLimiter(delay_s)
+        self.limiter = RateLimiter(delay_s, sleep=sleep)
+        self.retry = RetryPolicy(max_attempts=num_retries + 1, backoff_s=BACKOFF_S, sleep=sleep)
 
     def _client(self) -> arxiv.Client:
         # delay_seconds=0: the package's own delay is per client and not thread-safe; the
-        # shared limiter inside the session spaces every request, retries included.
+        # shared limiter inside the session spaces every request, retries included. The
+        # package's num_retries is left only empty pages to retry: the session raises every
+        # other failure as our own error, which the package does not catch.
         client = arxiv.Client(
             page_size=self.page_size, delay_seconds=0.0, num_retries=self.num_retries
         )
         client.query_url_format = self.query_url + "?{}"
-        client._session = _LimitedSession(self.limiter, self.timeout_s)
+        client._session = _LimitedSession(self.limiter, self.timeout_s, self.retry, self.query_url)
         return client
 
     def _run(self, search: arxiv.Search, query: str | None) -> list[Paper]:
@@ -169,22 +174,8 @@ class ArxivSearch:
         try:
             for result in client.results(search):
                 results.append(result)
-        except QueryRejected:
-            raise
         except arxiv.UnexpectedEmptyPageError:
             pass  # arXiv reported more results than it served; keep the earlier pages
-        except arxiv.HTTPError as exc:
-            raise ServiceUnavailable(
-                f"arXiv API at {self.query_url} answered HTTP {exc.status}"
-            ) from exc
-        except requests.exceptions.Timeout as exc:
-            raise ServiceUnavailable(
-                f"arXiv API at {self.query_url} did not answer within {self.timeout_s:g} s"
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise ServiceUnavailable(
-                f"arXiv API at {self.query_url} is unreachable ({type(exc).__name__})"
-            ) from exc
         finally:
             client._session.close()
         papers = []

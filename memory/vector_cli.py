@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from memory.embeddings import embedder_from_config
 from memory.errors import UserError
 from memory.models import Paper, split_arxiv_id
 from memory.text import elide
@@ -46,7 +47,7 @@ def register(subparsers: Any) -> None:
 
 
 def _open_memory(settings: Any) -> VectorMemory:
-    return VectorMemory.from_settings(settings)
+    return VectorMemory.from_settings(settings, embedder_from_config(settings.embedding_config()))
 
 
 def _stats(args: argparse.Namespace, settings: Any) -> int:

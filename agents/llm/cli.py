@@ -42,7 +42,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    llm = make_llm(settings)
+    config = settings.llm_config()
+    llm = make_llm(config)
     if llm is None:
         raise UserError(
             "no LLM configured: set SOVEREIGN_LLM_BASE_URL (or use --preset local-llm / nim / "
@@ -53,7 +54,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         "base_url": llm.base_url,
         "model": llm.model,
         "json_mode": llm.json_mode,
-        "key": "set" if settings.llm_key() else "none",
+        "key": "set" if config.api_key is not None else "none",
     }
     try:
         plan = llm.structured("planner", QueryPlan, {"question": CHECK_QUESTION, "num_queries": 2})

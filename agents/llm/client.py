@@ -1,14 +1,13 @@
 """Chat layer over any OpenAI-compatible endpoint (NIM, OpenAI, vLLM, Ollama, llama.cpp).
 
 Built on the `openai` SDK directly (its own retries off) because three things must be ours:
-the response_format form differs by server (llama.cpp wants json_object+schema), Retry-After
-and timeouts must be honoured under one shared concurrency/RPM budget, and every call's
-tokens must be counted for the run's report. Replies are parsed leniently; whether they are
-*true* is for the caller's grounding check (`agents.llm.propose`)."""
+the response_format form differs by server (llama.cpp wants json_object+schema), retries and
+Retry-After follow the kernel's one policy (`memory.net`) under one shared concurrency/RPM
+budget, and every call's tokens must be counted for the run's report. Replies are parsed
+leniently; whether they are *true* is for the caller's grounding check (`agents.llm.propose`)."""
 
 from __future__ import annotations
 
-import email.utils
 import json
 import re
 import threading
@@ -20,11 +19,12 @@ from urllib.parse import urlparse
 import openai
 from pydantic import BaseModel, ValidationError
 
+from agents.llm.config import LLMConfig
 from agents.llm.rendering import render
 from agents.llm.schemas import LLAMA_CPP_MAX_STRING, request_schema
 from agents.llm.usage import UsageCounter
-from graph.settings import Settings
 from memory.errors import ServiceUnavailable
+from memory.net import GaveUp, RateLimiter, RetryEvent, RetryPolicy
 from memory.text import elide
 
 T = TypeVar("T", bound=BaseModel)
@@ -116,48 +116,6 @@ def parse_reply(text: str, output_model: type[T]) -> T:
         raise LLMReplyError(f"reply does not match {output_model.__name__}: {problems}") from exc
 
 
-# --- pacing ------------------------------------------------------------------------------------
-
-
-class RateLimiter:
-    """At most `rpm` request starts per rolling minute, spaced evenly; shared by threads."""
-
-    def __init__(self, rpm: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 60.0 / rpm
-        self._clock = clock
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def reserve(self) -> float:
-        """Seconds the caller must wait before starting its request."""
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next)
-            self._next = start + self.interval
-            return start - now
-
-
-def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
-    if not headers:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000)
-        except ValueError:
-            pass
-    raw = headers.get("retry-after")
-    if not raw:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(raw) if raw else None
-        if when is None:
-            return None
-        return max(0.0, when.timestamp() - time.time())
-
-
 # --- the backend -------------------------------------------------------------------------------
 
 
@@ -187,12 +145,17 @@ class OpenAIChat:
         self.max_tokens = max_tokens
         self.max_retries = max_retries
         self.json_mode: JsonMode = pick_json_mode(base_url, json_mode)
-        self.backoff_s = backoff_s
         self.max_wait_s = max_wait_s
         self.usage = UsageCounter()
-        self._sleep = sleep
         self._semaphore = threading.BoundedSemaphore(max_concurrency)
-        self._limiter = RateLimiter(rpm)
+        self._limiter = RateLimiter.from_rpm(rpm, sleep=sleep)
+        self._retry = RetryPolicy(
+            max_attempts=max_retries + 1,
+            backoff_s=backoff_s,
+            max_backoff_s=max_wait_s,
+            max_wait_s=max_wait_s,
+            sleep=sleep,
+        )
         self._client = openai.OpenAI(
             base_url=base_url,
             api_key=api_key or "no-key",  # local servers accept anything
@@ -216,81 +179,89 @@ class OpenAIChat:
         self, role: str, messages: list[dict[str, str]], schema: dict[str, Any] | None = None
     ) -> str:
         """One chat completion's text, with pacing, retries and accounting."""
-        attempt = 0
         while True:
             fmt = response_format(self.json_mode, role, schema) if schema else None
-            wait = self._limiter.reserve()
-            if wait > 0:
-                self._sleep(wait)
+            sent = self._send(role, messages, fmt)
+            if sent is not None:
+                return self._read(role, *sent)
+            # the server refused the JSON form and we now ask in words only: send again
+
+    def _send(
+        self, role: str, messages: list[dict[str, str]], fmt: dict[str, Any] | None
+    ) -> tuple[Any, float] | None:
+        """The reply and its wall time, after the retry policy; None when the server rejected
+        the response_format (json_mode is then 'none'). Every failed attempt is counted."""
+        elapsed = [0.0]  # of the latest attempt; a list so the closures can update it
+        attempts = [1]
+
+        def attempt() -> Any:
+            self._limiter.wait()
             started = time.monotonic()
             try:
                 with self._semaphore:
                     started = time.monotonic()  # wall time of the request, not of the queue
-                    kwargs: dict[str, Any] = {}
-                    if fmt is not None:
-                        kwargs["response_format"] = fmt
-                    reply = self._client.chat.completions.create(
+                    extra: dict[str, Any] = {} if fmt is None else {"response_format": fmt}
+                    return self._client.chat.completions.create(
                         model=self.model,
                         messages=messages,  # type: ignore[arg-type]
                         temperature=self.temperature,
                         max_tokens=self.max_tokens,
-                        **kwargs,
+                        **extra,
                     )
-            except openai.BadRequestError as exc:
-                self.usage.record_failure(role, time.monotonic() - started, fmt is not None)
-                message = str(exc).lower()
-                if fmt is not None and any(w in message for w in ("response_format", "schema")):
-                    self.json_mode = "none"  # server rejects this form: ask in words only
-                    continue
-                raise LLMUnavailable(f"LLM at {self.base_url} rejected the request: {exc}") from exc
-            except (openai.APIConnectionError, openai.APIStatusError) as exc:  # incl. timeouts
-                retryable = self._retryable(exc)
-                will_retry = retryable and attempt < self.max_retries
-                self.usage.record_failure(role, time.monotonic() - started, will_retry)
-                if not will_retry:
-                    raise LLMUnavailable(self._describe(exc, attempt)) from exc
-                self._sleep(self._delay(exc, attempt))
-                attempt += 1
-                continue
-            elapsed = time.monotonic() - started
-            usage = reply.usage
-            self.usage.record_call(
-                role,
-                usage.prompt_tokens if usage else None,
-                usage.completion_tokens if usage else None,
-                elapsed,
+            finally:
+                elapsed[0] = time.monotonic() - started
+
+        def on_retry(event: RetryEvent) -> None:
+            attempts[0] = event.attempt + 1
+            self.usage.record_failure(role, elapsed[0], will_retry=True)
+
+        try:
+            return self._retry.call(attempt, on_retry), elapsed[0]
+        except openai.BadRequestError as exc:
+            message = str(exc).lower()
+            ask_in_words = fmt is not None and any(
+                w in message for w in ("response_format", "schema")
             )
-            if not reply.choices:
-                raise LLMReplyError("reply has no choices")
-            choice = reply.choices[0]
-            content = choice.message.content or ""
-            if choice.finish_reason == "length":
-                raise LLMReplyError(
-                    f"reply cut off at max_tokens={self.max_tokens}: {elide(content, 120)!r}"
-                )
-            return content
+            self.usage.record_failure(role, elapsed[0], ask_in_words)
+            if not ask_in_words:
+                raise LLMUnavailable(f"LLM at {self.base_url} rejected the request: {exc}") from exc
+            self.json_mode = "none"
+            return None
+        except GaveUp as exc:
+            self.usage.record_failure(role, elapsed[0], False)
+            raise LLMUnavailable(self._gave_up(exc)) from exc.error
+        except (openai.APIConnectionError, openai.APIStatusError) as exc:  # 401, 404, ...
+            self.usage.record_failure(role, elapsed[0], False)
+            raise LLMUnavailable(self._describe(exc, attempts[0])) from exc
 
-    @staticmethod
-    def _retryable(exc: Exception) -> bool:
-        if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
-            return True
-        if isinstance(exc, openai.APIStatusError):
-            return exc.status_code == 429 or exc.status_code >= 500
-        return False
+    def _read(self, role: str, reply: Any, elapsed: float) -> str:
+        """Count the call's tokens and return its text; a cut-off or empty reply is an error."""
+        usage = reply.usage
+        self.usage.record_call(
+            role,
+            usage.prompt_tokens if usage else None,
+            usage.completion_tokens if usage else None,
+            elapsed,
+        )
+        if not reply.choices:
+            raise LLMReplyError("reply has no choices")
+        choice = reply.choices[0]
+        content = choice.message.content or ""
+        if choice.finish_reason == "length":
+            raise LLMReplyError(
+                f"reply cut off at max_tokens={self.max_tokens}: {elide(content, 120)!r}"
+            )
+        return str(content)
 
-    def _delay(self, exc: Exception, attempt: int) -> float:
-        headers = exc.response.headers if isinstance(exc, openai.APIStatusError) else None
-        server_says = retry_after_seconds(headers)
-        if server_says is not None:
-            if server_says > self.max_wait_s:
-                raise LLMUnavailable(
-                    f"LLM at {self.base_url} asks to retry after {server_says:.0f} s "
-                    f"(more than the {self.max_wait_s:.0f} s we wait)"
-                ) from exc
-            return server_says
-        return float(min(self.max_wait_s, self.backoff_s * 2**attempt))
+    def _gave_up(self, exc: GaveUp) -> str:
+        if exc.retry_after_s is not None:
+            return (
+                f"LLM at {self.base_url} asks to retry after {exc.retry_after_s:.0f} s "
+                f"(more than the {self.max_wait_s:.0f} s we wait)"
+            )
+        return self._describe(exc.error, exc.attempts)
 
-    def _describe(self, exc: Exception, attempt: int) -> str:
+    def _describe(self, exc: BaseException, attempts: int) -> str:
         what = (
             f"HTTP {exc.status_code}"
             if isinstance(exc, openai.APIStatusError)
@@ -298,21 +269,23 @@ class OpenAIChat:
             if isinstance(exc, openai.APITimeoutError)
             else "connection error"
         )
-        return f"LLM at {self.base_url} failed ({what}) after {attempt + 1} attempt(s): {exc}"
+        return f"LLM at {self.base_url} failed ({what}) after {attempts} attempt(s): {exc}"
 
 
-def make_llm(settings: Settings, **overrides: Any) -> OpenAIChat | None:
-    """The run's LLM backend, or None (deterministic agents) when no base URL is configured."""
-    if not settings.llm_base_url:
+def make_llm(config: LLMConfig, **overrides: Any) -> OpenAIChat | None:
+    """The run's LLM backend, or None (deterministic agents) when no base URL is configured.
+    `overrides` replace OpenAIChat's keyword options (tests, benchmarks)."""
+    if not config.base_url:
         return None
     options: dict[str, Any] = {
-        "timeout_s": settings.llm_timeout_s,
-        "max_concurrency": settings.llm_max_concurrency,
-        "rpm": settings.llm_rpm,
-        "temperature": settings.llm_temperature,
-        "max_tokens": settings.llm_max_tokens,
-        "max_retries": settings.llm_max_retries,
-        "json_mode": settings.llm_json_mode,
+        "timeout_s": config.timeout_s,
+        "max_concurrency": config.max_concurrency,
+        "rpm": config.rpm,
+        "temperature": config.temperature,
+        "max_tokens": config.max_tokens,
+        "max_retries": config.max_retries,
+        "json_mode": config.json_mode,
     }
     options.update(overrides)
-    return OpenAIChat(settings.llm_base_url, settings.llm_model, settings.llm_key(), **options)
+    key = config.api_key.get_secret_value() if config.api_key is not None else None
+    return OpenAIChat(config.base_url, config.model, key, **options)

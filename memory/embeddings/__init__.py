@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Protocol
 
 from memory.embeddings.base import MAX_TEXT_CHARS, Embedder, check_texts
+from memory.embeddings.config import EmbeddingConfig
 from memory.embeddings.hashing import HashingEmbedder
 from memory.embeddings.local import MINILM_ALIASES, MINILM_ID, LocalMiniLMEmbedder
 from memory.embeddings.nim import NIM_BASE_URL, NIM_DEFAULT_MODEL, NIMEmbedder
@@ -18,10 +19,12 @@ __all__ = [
     "NIM_BASE_URL",
     "NIM_DEFAULT_MODEL",
     "Embedder",
+    "EmbeddingConfig",
     "HashingEmbedder",
     "LocalMiniLMEmbedder",
     "NIMEmbedder",
     "check_texts",
+    "embedder_from_config",
     "embedder_from_settings",
     "get_embedder",
 ]
@@ -67,16 +70,26 @@ def get_embedder(
     raise UserError(f"unknown embedding backend {backend!r}; choose local or nim")
 
 
-def embedder_from_settings(settings: Any) -> Embedder:
-    """Build from graph.settings.Settings (duck-typed: memory never imports graph)."""
-    key_fn = getattr(settings, "nim_key", None)
-    key = key_fn() if callable(key_fn) else None
+def embedder_from_config(config: EmbeddingConfig) -> Embedder:
+    """The embedder a run's configuration asks for."""
+    key = config.nim_api_key.get_secret_value() if config.nim_api_key is not None else None
     return get_embedder(
-        getattr(settings, "embedding_backend", "local"),
-        getattr(settings, "embedding_model", None),
-        nim_base_url=getattr(settings, "nim_base_url", NIM_BASE_URL),
+        config.backend,
+        config.model,
+        nim_base_url=config.nim_base_url,
         nim_api_key=key,
-        rpm=getattr(settings, "embedding_rpm", 40),
-        batch_size=getattr(settings, "embedding_batch_size", 32),
-        timeout_s=getattr(settings, "embedding_timeout_s", 30.0),
+        rpm=config.rpm,
+        batch_size=config.batch_size,
+        timeout_s=config.timeout_s,
     )
+
+
+class EmbeddingConfigSource(Protocol):
+    """Anything that can state an `EmbeddingConfig`, such as the graph's `Settings`."""
+
+    def embedding_config(self) -> EmbeddingConfig: ...
+
+
+def embedder_from_settings(settings: EmbeddingConfigSource) -> Embedder:
+    """For callers that hold the top room's settings object (memory never imports it)."""
+    return embedder_from_config(settings.embedding_config())

@@ -1,15 +1,11 @@
 """NVIDIA NIM embeddings (default `nvidia/nv-embedqa-e5-v5`, 1024-d) over the OpenAI-compatible
 API. Asymmetric model: passages and queries are sent with different `input_type`s. Retries
-429/5xx/timeouts with backoff (honouring Retry-After) and keeps a client-side request rate."""
+transient failures and paces requests by the kernel's one policy and limiter (`memory.net`)."""
 
 from __future__ import annotations
 
-import email.utils
 import os
-import random
-import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -17,6 +13,7 @@ import numpy as np
 
 from memory.embeddings.base import check_texts, l2_normalise
 from memory.errors import ServiceUnavailable, UserError
+from memory.net import GaveUp, RateLimiter, RetryEvent, RetryPolicy
 
 NIM_BASE_URL = "https://integrate.api.nvidia.com/v1"
 NIM_DEFAULT_MODEL = "nvidia/nv-embedqa-e5-v5"
@@ -27,54 +24,7 @@ KNOWN_DIMS = {
     "nvidia/nv-embed-v1": 4096,
     "baai/bge-m3": 1024,
 }
-MAX_BACKOFF_S = 60.0
-
-
-class RateLimiter:
-    """At most `rpm` request starts in any 60-second window (thread-safe)."""
-
-    def __init__(self, rpm: int, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if rpm < 1:
-            raise UserError("requests per minute must be at least 1")
-        self.rpm = rpm
-        self._clock = clock
-        self._starts: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def wait(self, sleep: Callable[[float], None] = time.sleep) -> float:
-        """Block until a request may start; returns the seconds waited."""
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._starts and now - self._starts[0] >= 60.0:
-                    self._starts.popleft()
-                if len(self._starts) < self.rpm:
-                    self._starts.append(now)
-                    return waited
-                delay = 60.0 - (now - self._starts[0])
-            sleep(delay)
-            waited += delay
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """Seconds from Retry-After (delta or HTTP date) or retry-after-ms, if the server sent one."""
-    if headers is None:
-        return None
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            return max(0.0, float(ms) / 1000.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time()) if when else None
+MAX_BACKOFF_S = 60.0  # also the longest Retry-After we honour; a longer one ends the call
 
 
 class NIMEmbedder:
@@ -103,8 +53,8 @@ class NIMEmbedder:
         expected = dim or KNOWN_DIMS.get(model)
         if expected is None:
             raise UserError(f"unknown dimension for NIM model {model!r}; pass dim=")
-        if batch_size < 1 or max_attempts < 1:
-            raise UserError("batch_size and max_attempts must be at least 1")
+        if batch_size < 1 or max_attempts < 1 or rpm < 1:
+            raise UserError("batch_size, max_attempts and rpm must be at least 1")
         import openai
 
         self.model_id = model
@@ -114,54 +64,62 @@ class NIMEmbedder:
         self.max_attempts = max_attempts
         self.retries = 0  # requests re-sent after a 429/5xx/timeout, for the run record
         self.requests = 0
-        self._sleep = sleep
-        self._limiter = RateLimiter(rpm)
+        self._limiter = RateLimiter.from_rpm(rpm, sleep=sleep)
+        self._retry = RetryPolicy(
+            max_attempts=max_attempts,
+            max_backoff_s=MAX_BACKOFF_S,
+            max_wait_s=MAX_BACKOFF_S,
+            sleep=sleep,
+        )
         self._client = openai.OpenAI(
             base_url=base_url, api_key=key, timeout=timeout_s, max_retries=0
         )
 
     def _request(self, batch: list[str], input_type: Literal["passage", "query"]) -> np.ndarray:
+        try:
+            resp = self._retry.call(lambda: self._send(batch, input_type), self._count_retry)
+        except GaveUp as exc:
+            raise ServiceUnavailable(self._gave_up(exc)) from exc.error
+        return self._check(resp, len(batch))
+
+    def _send(self, batch: list[str], input_type: Literal["passage", "query"]) -> Any:
+        """One paced request; failures that retrying cannot fix become one clear error."""
         import openai
 
-        last: Exception | None = None
-        for attempt in range(self.max_attempts):
-            self._limiter.wait(self._sleep)
-            self.requests += 1
-            try:
-                resp = self._client.embeddings.create(
-                    model=self.model_id,
-                    input=batch,
-                    encoding_format="float",
-                    extra_body={"input_type": input_type, "truncate": "END"},
-                )
-            except openai.AuthenticationError as exc:
-                raise UserError(
-                    f"NIM at {self.base_url} rejected the API key ({exc.status_code})"
-                ) from exc
-            except openai.PermissionDeniedError as exc:
-                raise UserError(
-                    f"NIM at {self.base_url} denied access to {self.model_id} (403)"
-                ) from exc
-            except openai.NotFoundError as exc:
-                raise UserError(f"NIM at {self.base_url} has no model {self.model_id}") from exc
-            except (openai.RateLimitError, openai.InternalServerError) as exc:
-                last = exc
-                wait = retry_after_seconds(exc.response.headers)
-            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-                last = exc
-                wait = None
-            except openai.BadRequestError as exc:
-                raise UserError(f"NIM refused the embedding request: {exc.message}") from exc
-            else:
-                return self._check(resp, len(batch))
-            if attempt + 1 < self.max_attempts:
-                if wait is None:
-                    wait = min(MAX_BACKOFF_S, 2.0**attempt) * (0.5 + random.random() / 2)
-                self.retries += 1
-                self._sleep(min(wait, MAX_BACKOFF_S))
-        raise ServiceUnavailable(
-            f"NIM embeddings at {self.base_url} failed after {self.max_attempts} attempts: "
-            f"{type(last).__name__}: {last}"
+        self._limiter.wait()
+        self.requests += 1
+        try:
+            return self._client.embeddings.create(
+                model=self.model_id,
+                input=batch,
+                encoding_format="float",
+                extra_body={"input_type": input_type, "truncate": "END"},
+            )
+        except openai.AuthenticationError as exc:
+            raise UserError(
+                f"NIM at {self.base_url} rejected the API key ({exc.status_code})"
+            ) from exc
+        except openai.PermissionDeniedError as exc:
+            raise UserError(
+                f"NIM at {self.base_url} denied access to {self.model_id} (403)"
+            ) from exc
+        except openai.NotFoundError as exc:
+            raise UserError(f"NIM at {self.base_url} has no model {self.model_id}") from exc
+        except openai.BadRequestError as exc:
+            raise UserError(f"NIM refused the embedding request: {exc.message}") from exc
+
+    def _count_retry(self, event: RetryEvent) -> None:
+        self.retries += 1
+
+    def _gave_up(self, exc: GaveUp) -> str:
+        where = f"NIM embeddings at {self.base_url}"
+        if exc.retry_after_s is not None:
+            return (
+                f"{where} asks to retry after {exc.retry_after_s:.0f} s "
+                f"(more than the {MAX_BACKOFF_S:.0f} s we wait)"
+            )
+        return (
+            f"{where} failed after {exc.attempts} attempts: {type(exc.error).__name__}: {exc.error}"
         )
 
     def _check(self, resp: Any, n: int) -> np.ndarray:

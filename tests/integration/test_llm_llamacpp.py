@@ -79,7 +79,7 @@ def run_graph(settings: Settings, llm: OpenAIChat) -> dict[str, Any]:
 
 def test_whole_graph_in_llm_mode_parses_or_falls_back(llama: Any, tmp_path: Path) -> None:
     settings = llm_settings(tmp_path / "home", llama.base_url)
-    llm = make_llm(settings)
+    llm = make_llm(settings.llm_config())
     assert llm is not None and llm.json_mode == "json_object"
     state = run_graph(settings, llm)
 

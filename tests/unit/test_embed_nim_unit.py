@@ -1,43 +1,19 @@
-"""NIM client pieces that need no server: rate limiter, Retry-After parsing, settings wiring."""
+"""NIM client pieces that need no server: constructor checks and the typed config wiring.
+Pacing, Retry-After and retries are `memory.net`'s (tests/unit/test_net.py)."""
 
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr, ValidationError
 
-from memory.embeddings import embedder_from_settings
-from memory.embeddings.nim import NIMEmbedder, RateLimiter, retry_after_seconds
+from memory.embeddings import (
+    EmbeddingConfig,
+    HashingEmbedder,
+    embedder_from_config,
+    embedder_from_settings,
+)
+from memory.embeddings.nim import NIMEmbedder
 from memory.errors import UserError
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, s: float) -> None:
-        self.slept.append(s)
-        self.now += s
-
-
-def test_rate_limiter_allows_rpm_per_minute_then_waits() -> None:
-    clock = FakeClock()
-    limiter = RateLimiter(3, clock=clock)
-    for _ in range(3):
-        assert limiter.wait(clock.sleep) == 0.0
-    clock.now = 10.0
-    waited = limiter.wait(clock.sleep)
-    assert waited == pytest.approx(50.0)  # the first start leaves the window at t=60
-    assert clock.now == pytest.approx(60.0)
-
-
-def test_retry_after_forms() -> None:
-    assert retry_after_seconds({"retry-after": "2"}) == 2.0
-    assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
-    assert retry_after_seconds({}) is None
-    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
 
 
 def test_missing_key_and_unknown_model(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,9 +23,44 @@ def test_missing_key_and_unknown_model(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(UserError, match="unknown dimension"):
         NIMEmbedder("someone/new-model", api_key="k")
     assert NIMEmbedder("someone/new-model", api_key="k", dim=768).dim == 768
+    with pytest.raises(UserError, match="at least 1"):
+        NIMEmbedder(api_key="k", rpm=0)
 
 
-def test_embedder_from_settings_reads_the_settings_model(
+def nim_config(**fields: object) -> EmbeddingConfig:
+    base: dict[str, object] = {
+        "backend": "nim",
+        "model": None,
+        "nim_base_url": "http://127.0.0.1:9/v1",
+        "nim_api_key": "secret",
+        "rpm": 7,
+        "batch_size": 16,
+        "timeout_s": 4.5,
+    }
+    return EmbeddingConfig.model_validate({**base, **fields})
+
+
+def test_embedder_from_config_builds_the_configured_client() -> None:
+    emb = embedder_from_config(nim_config())
+    assert isinstance(emb, NIMEmbedder)
+    assert emb.dim == 1024 and emb.base_url == "http://127.0.0.1:9/v1"
+    assert emb.batch_size == 16 and emb._client.api_key == "secret"
+    assert emb._client.timeout == 4.5
+    assert emb._limiter.min_interval_s == pytest.approx(60 / 7)
+    assert isinstance(embedder_from_config(nim_config(backend="hash")), HashingEmbedder)
+
+
+def test_embedding_config_is_frozen_validated_and_keeps_the_key_secret() -> None:
+    config = nim_config()
+    assert isinstance(config.nim_api_key, SecretStr) and "secret" not in repr(config)
+    with pytest.raises(ValidationError):
+        config.rpm = 8  # type: ignore[misc]
+    for bad in ({"rpm": 0}, {"timeout_s": 0}, {"backend": "carrier-pigeon"}, {"extra": 1}):
+        with pytest.raises(ValidationError):
+            nim_config(**bad)
+
+
+def test_settings_hand_down_every_embedding_field(
     monkeypatch: pytest.MonkeyPatch, sovereign_home: object
 ) -> None:
     from graph.settings import load_settings
@@ -58,7 +69,20 @@ def test_embedder_from_settings_reads_the_settings_model(
     monkeypatch.setenv("SOVEREIGN_NIM_API_KEY", "secret")
     monkeypatch.setenv("SOVEREIGN_NIM_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("SOVEREIGN_EMBEDDING_RPM", "7")
-    emb = embedder_from_settings(load_settings())
-    assert isinstance(emb, NIMEmbedder)
-    assert emb.dim == 1024 and emb.base_url == "http://127.0.0.1:9/v1"
-    assert emb._limiter.rpm == 7
+    monkeypatch.setenv("SOVEREIGN_EMBEDDING_TIMEOUT_S", "4.5")  # settable since it has a field
+    settings = load_settings()
+    assert settings.embedding_config() == nim_config(batch_size=32)
+    emb = embedder_from_settings(settings)  # the bridge for callers holding Settings
+    assert isinstance(emb, NIMEmbedder) and emb._client.timeout == 4.5
+
+
+def test_nim_key_falls_back_to_the_environment(
+    monkeypatch: pytest.MonkeyPatch, sovereign_home: object
+) -> None:
+    from graph.settings import load_settings
+
+    monkeypatch.setenv("NVIDIA_API_KEY", "from-env")
+    config = load_settings().embedding_config()
+    assert config.nim_api_key is not None and config.nim_api_key.get_secret_value() == "from-env"
+    monkeypatch.delenv("NVIDIA_API_KEY")
+    assert load_settings().embedding_config().nim_api_key is None

@@ -13,7 +13,6 @@ from agents.llm.client import (
     parse_reply,
     pick_json_mode,
     response_format,
-    retry_after_seconds,
 )
 from agents.llm.schemas import (
     LLAMA_CPP_MAX_STRING,
@@ -101,10 +100,3 @@ def test_json_mode_by_provider() -> None:
     openai_form = response_format("json_schema", "planner", schema)
     assert openai_form is not None and openai_form["json_schema"]["schema"] == schema
     assert response_format("none", "planner", schema) is None
-
-
-def test_retry_after_forms() -> None:
-    assert retry_after_seconds({"retry-after": "3"}) == 3.0
-    assert retry_after_seconds({"retry-after-ms": "1500"}) == 1.5
-    assert retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
-    assert retry_after_seconds({}) is None

@@ -1,78 +1,28 @@
-"""ArxivSearch without a live peer: the shared rate limiter, unreachable endpoints, and the
-conversion of arxiv.Result into Paper."""
+"""ArxivSearch without a live peer: unreachable endpoints, argument checks, and the conversion
+of arxiv.Result into Paper. Pacing and retries are `memory.net`'s (tests/unit/test_net.py)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import arxiv
 import pytest
 
-from memory.arxiv_client import ArxivSearch, RateLimiter, is_arxiv_id, result_to_paper
+from memory.arxiv_client import ArxivSearch, is_arxiv_id, result_to_paper
 from memory.errors import ServiceUnavailable, UserError
 from tests.conftest import get_free_port
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-        self.lock = threading.Lock()
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self.lock:
-            self.slept.append(seconds)
-
-
-def test_rate_limiter_gives_each_thread_its_own_slot() -> None:
-    fake = FakeClock()
-    limiter = RateLimiter(3.0, clock=fake.clock, sleep=fake.sleep)
-    delays: list[float] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(8)
-
-    def worker() -> None:
-        barrier.wait()
-        d = limiter.wait()
-        with lock:
-            delays.append(d)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    # all eight arrive at the same instant: they are spread 3 s apart, none shares a slot
-    assert sorted(delays) == [3.0 * i for i in range(8)]
-    assert sorted(fake.slept) == [3.0 * i for i in range(1, 8)]
-
-
-def test_rate_limiter_does_not_sleep_after_a_long_pause() -> None:
-    fake = FakeClock()
-    limiter = RateLimiter(3.0, clock=fake.clock, sleep=fake.sleep)
-    assert limiter.wait() == 0.0
-    fake.now += 1.0
-    assert limiter.wait() == pytest.approx(2.0)
-    fake.now += 60.0
-    assert limiter.wait() == 0.0
-
-
-def test_zero_interval_never_sleeps() -> None:
-    fake = FakeClock()
-    limiter = RateLimiter(0.0, clock=fake.clock, sleep=fake.sleep)
-    assert [limiter.wait() for _ in range(5)] == [0.0] * 5 and fake.slept == []
-
-
 def test_unreachable_endpoint_is_service_unavailable() -> None:
     port = get_free_port()  # nothing listens there
-    client = ArxivSearch(f"http://127.0.0.1:{port}/api/query", delay_s=0, timeout_s=2)
+    backoffs: list[float] = []
+    client = ArxivSearch(
+        f"http://127.0.0.1:{port}/api/query", delay_s=0, timeout_s=2, sleep=backoffs.append
+    )
     with pytest.raises(ServiceUnavailable) as info:
         client.search("all:routing", max_results=5)
     assert "unreachable" in str(info.value) and "\n" not in str(info.value)
+    assert len(backoffs) == client.num_retries == 2  # a refused connection is worth retrying
 
 
 def test_bad_arguments_are_user_errors() -> None:
