@@ -18,8 +18,7 @@ from agents.facets import (
     phrase_in,
 )
 from agents.llm import Proposal, propose
-from graph.models import Claim, Facets
-from memory.models import Paper
+from memory.models import Claim, Facets, Paper
 from memory.text import quote_in_source, split_sentences
 
 _UNIT = r"(?:%|×|x\b|times\b|points?\b|pp\b|[BMK]\b|ms\b|s\b|tokens?\b|fps\b|GB\b|MB\b|dB\b)"

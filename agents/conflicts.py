@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 
 from agents.facets import benchmark_mentions, content_tokens, phrase_in
-from graph.models import Claim, Conflict
+from memory.models import Claim, Conflict
 
 REL_TOLERANCE = 0.005
 _VERB = re.compile(

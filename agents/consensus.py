@@ -9,7 +9,7 @@ from typing import Any
 
 from agents.llm import Proposal, propose
 from agents.llm.grounding import rubric_near
-from graph.models import Claim, Concern, Conflict, FacetCoverage, Review, Role, Verification
+from memory.models import Claim, Concern, Conflict, FacetCoverage, Review, Role, Verification
 
 
 @dataclass

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from graph.models import FacetCoverage, Facets
+from memory.models import FacetCoverage, Facets
 from memory.text import normalize_for_match
 
 METRICS: dict[str, tuple[str, ...]] = {

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from agents.facets import content_tokens
 from agents.llm import Proposal, propose
-from graph.models import Facets, SearchQuery
+from memory.models import Facets, SearchQuery
 
 MAX_QUERY_CHARS = 300
 

@@ -9,7 +9,7 @@ from agents.facets import content_tokens
 from agents.llm import Proposal, propose
 from agents.planner import MAX_QUERY_CHARS
 from agents.verifier import name_tokens
-from graph.models import Claim, FacetCoverage, Facets, Review, RevisionPlan, SearchQuery
+from memory.models import Claim, FacetCoverage, Facets, Review, RevisionPlan, SearchQuery
 
 
 def deterministic_plan(

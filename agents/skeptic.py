@@ -6,7 +6,7 @@ from typing import Any
 
 from agents.consensus import Draft, review_with, rubric_review
 from agents.llm import Proposal
-from graph.models import Concern, Review, Role
+from memory.models import Concern, Review, Role
 
 ROLE: Role = "SKEPTIC"
 

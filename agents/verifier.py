@@ -7,8 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from graph.models import Claim, DocVerdict, EvidenceDoc, Verification
-from memory.models import Paper
+from memory.models import Claim, DocVerdict, EvidenceDoc, Paper, Verification
 from memory.text import normalize_for_match
 
 # a name-like token: a capital or digit after its first character ("HAWK", "Qwen2.5-VL", "SwiftVLM")

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from agents.claim_extractor import ClaimSet, is_measurable  # noqa: E402
 from agents.facets import content_tokens  # noqa: E402
 from agents.planner import QueryPlan  # noqa: E402
-from graph.models import Claim, Review, RevisionPlan, SearchQuery  # noqa: E402
+from memory.models import Claim, Review, RevisionPlan, SearchQuery  # noqa: E402
 
 T = TypeVar("T", bound=BaseModel)
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "arxiv" / "arxiv_cs_daily_sample_5000.jsonl"

@@ -45,12 +45,11 @@ from graph.context import (
     settings_from_record,
     settings_record,
 )
-from graph.models import Claim, FacetCoverage, Facets, ProvenanceEvent, Review
 from graph.settings import Settings
 from graph.state import ResearchInput, ResearchState
 from graph.transcript import get_logger
 from memory.errors import UserError
-from memory.models import Paper
+from memory.models import Claim, FacetCoverage, Facets, Paper, ProvenanceEvent, Review
 
 DEFAULT_CONCURRENCY = 16  # >= sources read per round, queries per round and reviewers
 ProvKind = Literal["fallback", "degraded", "error", "info"]

@@ -1,4 +1,4 @@
-"""The research state. Items are JSON dicts of `graph.models` records so checkpoints, Studio and
+"""The research state. Items are JSON dicts of `memory.models` records so checkpoints, Studio and
 the run's JSON file read the same thing; lists written by fan-out branches use reducers."""
 
 from __future__ import annotations

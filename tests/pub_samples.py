@@ -1,5 +1,5 @@
 """Realistic final research states for publication tests, built from the shared records
-(`memory.models.Paper`, `graph.models.*`) under the keys of `graph/state.py`."""
+(`memory.models.Paper`, `memory.models.*`) under the keys of `graph/state.py`."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from graph.models import (
+from memory.models import (
     Claim,
     Concern,
     Conflict,
     DocVerdict,
     FacetCoverage,
     Facets,
+    Paper,
     ProvenanceEvent,
     Review,
     Role,
     Verification,
 )
-from memory.models import Paper
 
 ROLES: tuple[Role, Role, Role] = ("SKEPTIC", "VALIDATOR", "SYNTHESIZER")
 WHEN = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
-from graph.models import Origin
+from memory.models import Origin
 
 T = TypeVar("T", bound=BaseModel)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from graph.models import DocVerdict, EvidenceDoc
 from memory.errors import UserError
+from memory.models import DocVerdict, EvidenceDoc
 
 
 @runtime_checkable

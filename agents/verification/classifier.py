@@ -29,8 +29,8 @@ from agents.verification.features import (
     stance_text,
 )
 from agents.verification.nli import POOLED_DIM, NliEncoder, nli_files
-from graph.models import DocVerdict, EvidenceDoc, Label
 from memory.errors import UserError
+from memory.models import DocVerdict, EvidenceDoc, Label
 
 ARTIFACT = Path(__file__).parent / "artifacts" / "default_verifier.joblib"
 CLASSES: tuple[Label, ...] = ("SUPPORT", "CONTRADICT", "NOT_ENOUGH_INFO")

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from graph.models import DocVerdict, EvidenceDoc, Label
+from memory.models import DocVerdict, EvidenceDoc, Label
 
 DEFAULT_THRESHOLD = 0.15
 

@@ -40,7 +40,7 @@ from agents.verification.features import Idf, TextView, stance_text
 from agents.verification.nli import NLI_MODEL_ID, NliEncoder
 from agents.verification.retrieval import Hit
 from agents.verification.scifact import ClaimRecord, CorpusDoc
-from graph.models import EvidenceDoc
+from memory.models import EvidenceDoc
 
 SEED = 13
 N_FOLDS = 5

@@ -4,6 +4,7 @@ paper the question names, whose numbers equal the run's JSON."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -90,4 +91,5 @@ def test_quickstart_matches_golden_files(quickstart: dict[str, object]) -> None:
     }
     assert sorted(got) == sorted(want)
     for name, text in want.items():
-        assert got[name] == text, f"{name} differs from its golden file"
+        diff = "".join(difflib.unified_diff(text.splitlines(True), got[name].splitlines(True)))
+        assert not diff, f"{name} differs from its golden file:\n{diff[:4000]}"

@@ -77,7 +77,7 @@ def test_train_verifier_builds_a_loadable_artifact(tmp_path: Path, sovereign_hom
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     from agents.verification import get_verifier
-    from graph.models import EvidenceDoc
+    from memory.models import EvidenceDoc
 
     v = get_verifier("default", path=art)
     out = v.verify("Anything at all.", [EvidenceDoc(doc_id="x", sentences=["A sentence."])])

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 
 from agents.claim_extractor import is_measurable
 from agents.verifier import subject_names, verify_claims
-from graph.models import Claim, DocVerdict, EvidenceDoc
-from memory.models import Paper, Passage
+from memory.models import Claim, DocVerdict, EvidenceDoc, Paper, Passage
 
 
 def _paper(pid: str, title: str, abstract: str) -> Paper:

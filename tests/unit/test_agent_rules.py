@@ -11,7 +11,7 @@ from agents.consensus import check_review, consensus
 from agents.facets import coverage, extract_facets
 from agents.policy import decide
 from agents.resolver import resolve_target
-from graph.models import Claim, Concern, Facets, Review
+from memory.models import Claim, Concern, Facets, Review
 from tests.unit.graph_fakes import KeywordSearch, load_fixture
 
 

@@ -18,8 +18,8 @@ from agents.verification.classifier import (
     nli_stance_rows,
 )
 from agents.verification.nli import POOLED_DIM, NliEncoder
-from graph.models import EvidenceDoc
 from memory.errors import UserError
+from memory.models import EvidenceDoc
 
 CLAIM = "Metformin treatment reduces the incidence of type 2 diabetes in adults with prediabetes."
 

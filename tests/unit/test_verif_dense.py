@@ -11,7 +11,7 @@ import numpy as np
 
 from agents.verification.classifier import ARTIFACT, TrainedVerifier, dense_features
 from agents.verification.dense import DIM, SentenceEmbeddings
-from graph.models import EvidenceDoc
+from memory.models import EvidenceDoc
 
 
 class CountingEmbedder:

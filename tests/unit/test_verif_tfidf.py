@@ -6,8 +6,8 @@ import pytest
 
 from agents.verification import get_verifier
 from agents.verification.tfidf import TfidfVerifier
-from graph.models import EvidenceDoc
 from memory.errors import UserError
+from memory.models import EvidenceDoc
 
 CLAIM = "Aspirin reduces the risk of colorectal cancer in adults."
 DOCS = [

@@ -1,0 +1,172 @@
+"""The one typed record of a research run. The graph's state holds the same fields as JSON
+dicts (so checkpoints and Studio read plain data); every consumer of a finished run (reporter,
+policy, runner, publication, site) reads this model instead of guessing at dict keys.
+
+It lives at the bottom (`memory`) because the publication store below the agents reads it too;
+`graph/state.py` declares the state with the same field names, and a test keeps the two equal."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from memory.models import (
+    Claim,
+    Conflict,
+    FacetCoverage,
+    Facets,
+    Paper,
+    ProvenanceEvent,
+    Review,
+    RevisionPlan,
+    SearchQuery,
+    Verification,
+)
+
+RUN_RECORD_VERSION = "run-record-v1"
+TargetStatus = Literal["resolved", "not_found", "none_named", "unavailable", "ambiguous"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class SearchLogEntry(_Record):
+    """One arXiv search of one round: what was asked, what came back, or why nothing did."""
+
+    query: str
+    purpose: str = ""
+    round: int = 0
+    start: float = 0.0
+    end: float = 0.0
+    n: int = 0
+    error: str | None = None
+    ids: list[str] = Field(default_factory=list)
+
+
+class DroppedClaim(_Record):
+    """A candidate sentence the extractor refused, with the reason (shown in the report)."""
+
+    text: str
+    source_id: str
+    sentence_index: int | None = None
+    relevance: float = 0.0
+    reason: str
+
+
+class ConsensusPoint(_Record):
+    round: int
+    consensus: float
+
+
+class Timing(_Record):
+    """One node execution: wall-clock start/end (epoch seconds) and its duration."""
+
+    node: str
+    role: str | None = None
+    round: int = 0
+    start: float
+    end: float
+    wall_s: float
+
+
+class OwnerDecision(_Record):
+    decision: Literal["approve", "reject"]
+    note: str = ""
+    who: str = "owner"
+    at: str
+
+
+class PublicationSummary(_Record):
+    report_id: str | None = None
+    run_id: str | None = None
+    status: str | None = None
+    version: int | None = None
+
+
+class RunInfo(_Record):
+    """What the run's services were, as they said at report time (not as configured)."""
+
+    embedding: dict[str, Any] = Field(default_factory=dict)
+    verifier: str = "none"
+    verifier_detail: str | None = None
+    llm_usage: dict[str, Any] | None = None
+
+
+class RunRecord(_Record):
+    """A run as it stands (finished, halted or paused for the owner)."""
+
+    schema_version: Literal["run-record-v1"] = RUN_RECORD_VERSION
+    run_id: str = ""
+    question: str = ""
+    paper: str | None = None
+    out_dir: str | None = None
+    owner_review: bool = False
+    started_at: str | None = None
+    settings_used: dict[str, Any] = Field(default_factory=dict)
+    input_error: str | None = None
+    target: Paper | None = None
+    target_status: str = "none_named"
+    target_note: str = ""
+    facets: Facets = Field(default_factory=Facets)
+    queries: list[SearchQuery] = Field(default_factory=list)
+    search_log: list[SearchLogEntry] = Field(default_factory=list)
+    papers: list[Paper] = Field(default_factory=list)
+    indexed_ids: list[str] = Field(default_factory=list)
+    reading_list: list[str] = Field(default_factory=list)
+    read_ids: list[str] = Field(default_factory=list)
+    candidate_claims: list[Claim] = Field(default_factory=list)
+    dropped_claims: list[DroppedClaim] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
+    verifications: list[Verification] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    coverage: list[FacetCoverage] = Field(default_factory=list)
+    reviews: list[Review] = Field(default_factory=list)
+    consensus: float = 0.0
+    consensus_history: list[ConsensusPoint] = Field(default_factory=list)
+    revision_round: int = 0
+    revision_exhausted: bool = False
+    revision_plans: list[RevisionPlan] = Field(default_factory=list)
+    policy: str = "ESCALATE_TO_OWNER"
+    policy_reasons: list[str] = Field(default_factory=list)
+    report_path: str | None = None
+    json_path: str | None = None
+    owner_decision: OwnerDecision | None = None
+    publication: PublicationSummary | None = None
+    provenance: list[ProvenanceEvent] = Field(default_factory=list)
+    timings: list[Timing] = Field(default_factory=list)
+    halted: str | None = None
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> RunRecord:
+        """Read the graph's state (plain JSON dicts); keys the record does not know are
+        LangGraph's own (`_next`, `_interrupts`) and are ignored."""
+        data = {k: v for k, v in state.items() if v is not None or k in _NULLABLE}
+        return cls.model_validate(data)
+
+    # --- the figures every consumer states; computed here once -----------------------------
+
+    @property
+    def consensus_threshold(self) -> float:
+        return float(self.settings_used["consensus_threshold"])
+
+    @property
+    def max_revisions(self) -> int:
+        return int(self.settings_used["max_revisions"])
+
+    def verified(self) -> list[Verification]:
+        return [v for v in self.verifications if v.status == "verified"]
+
+    def paper_index(self) -> dict[str, Paper]:
+        return {p.arxiv_id: p for p in self.papers}
+
+    def verification_of(self, claim_id: str) -> Verification | None:
+        return next((v for v in self.verifications if v.claim_id == claim_id), None)
+
+    def state_json(self) -> dict[str, Any]:
+        """The record as the JSON the run file stores under "state"."""
+        return self.model_dump(mode="json")
+
+
+_NULLABLE = {"paper", "out_dir", "input_error", "target", "owner_decision", "publication", "halted"}
