@@ -115,7 +115,7 @@ def run_once(
     settings: Any, latency: float, concurrency: int | None
 ) -> tuple[float, dict[str, Any], SleepyLLM]:
     from graph import build_graph
-    from graph.context import Services
+    from graph.services import Services
 
     llm = SleepyLLM(latency)
     services = Services(settings, llm_factory=lambda: llm)

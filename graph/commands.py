@@ -9,7 +9,8 @@ import time
 import typing
 from typing import Any
 
-from graph.context import CONTEXT_FIELDS, services_for
+from graph.context import CONTEXT_FIELDS
+from graph.services import services_for
 from graph.settings import Settings
 from memory.errors import UserError
 
@@ -95,7 +96,7 @@ def _resume(args: argparse.Namespace, settings: Settings) -> int:
             args.run_id, None, settings, progress=progress_printer(sys.stdout, time.time())
         )
     finally:
-        from graph.context import close_all
+        from graph.services import close_all
 
         close_all()
     return _finish(values)

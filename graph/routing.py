@@ -102,9 +102,9 @@ def fan_out_review(state: ResearchState) -> list[Send] | str:
 
 def after_consensus(state: ResearchState) -> str:
     """Loop back for revision while below threshold and under the revision cap."""
-    s = state.get("settings_used", {})
-    threshold = float(s.get("consensus_threshold", 6.5))
-    cap = int(s.get("max_revisions", 2))
+    s = state["settings_used"]  # written by the first node: the run's own Settings
+    threshold = float(s["consensus_threshold"])
+    cap = int(s["max_revisions"])
     if float(state.get("consensus", 0.0)) < threshold and int(state.get("revision_round", 0)) < cap:
         return "revise"
     return POLICY

@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from langgraph.types import Command
 
-from graph.context import Services
+from graph.services import Services
 from graph.settings import Settings
+from graph.state import new_run_id
 from memory.errors import UserError
 
 Progress = Callable[[str, dict[str, Any]], None]
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
 @contextmanager

@@ -4,7 +4,14 @@ the run's JSON file read the same thing; lists written by fan-out branches use r
 from __future__ import annotations
 
 import operator
+import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypedDict
+
+
+def new_run_id() -> str:
+    """The one place run ids are minted: sortable by start time, unique by a random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
 def merge_papers(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> list[dict[str, Any]]:

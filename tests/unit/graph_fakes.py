@@ -8,8 +8,9 @@ import threading
 import time
 from pathlib import Path
 
-from graph.context import LexicalMemory, Services
+from graph.services import Services
 from graph.settings import Settings
+from memory.lexical import LexicalMemory
 from memory.models import Paper
 from memory.text import normalize_for_match
 

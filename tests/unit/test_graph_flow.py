@@ -182,7 +182,7 @@ def test_astream_api(tmp_path: Path) -> None:
 
 
 def test_a_broken_service_still_ends_in_a_report(tmp_path: Path) -> None:
-    from graph.context import LexicalMemory
+    from memory.lexical import LexicalMemory
 
     class BrokenMemory(LexicalMemory):
         def query(self, *args: Any, **kwargs: Any) -> Any:

@@ -1,0 +1,85 @@
+"""Evidence: read each source (parallel branches), select the claims that bear on the
+question, verify each against other sources, then find conflicts and judge facet coverage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents import claim_extractor, conflicts
+from agents import facets as facets_mod
+from agents import verifier as verifier_mod
+from graph.instrument import Env
+from graph.nodes.retrieval import ensure_indexed
+from graph.state import ReadTask, ResearchState
+from memory.models import Claim, Facets, Paper
+
+
+def read_source(state: ReadTask, env: Env) -> dict[str, Any]:
+    proposal, dropped = claim_extractor.read_source(
+        env.services.llm(),
+        state["question"],
+        Facets.model_validate(state["facets"]),
+        Paper.model_validate(state["paper"]),
+        bool(state.get("is_target")),
+        bool(state.get("has_target")),
+    )
+    claims = [c.model_dump() for c in proposal.value.claims]
+    for d in dropped:
+        env.log.info("claim_dropped", source_id=d["source_id"], text=d["text"], reason=d["reason"])
+    for c in claims:
+        env.log.info(
+            "claim_candidate", source_id=c["source_id"], text=c["text"], relevance=c["relevance"]
+        )
+    return {
+        "candidate_claims": claims,
+        "dropped_claims": dropped,
+        "provenance": env.origin_events("read_source", proposal),
+    }
+
+
+def select_claims(state: ResearchState, env: Env) -> dict[str, Any]:
+    candidates = [Claim.model_validate(c) for c in state.get("candidate_claims", [])]
+    chosen = claim_extractor.select_claims(candidates, env.settings.max_claims)
+    for c in chosen:
+        env.log.info("claim", id=c.id, source_id=c.source_id, text=c.text, relevance=c.relevance)
+    read = sorted({*state.get("read_ids", []), *state.get("reading_list", [])})
+    return {"claims": [c.model_dump() for c in chosen], "read_ids": read, "reading_list": []}
+
+
+def verify_claims(state: ResearchState, env: Env) -> dict[str, Any]:
+    claims = [Claim.model_validate(c) for c in state.get("claims", [])]
+    papers = {p["arxiv_id"]: Paper.model_validate(p) for p in state.get("papers", [])}
+    memory = ensure_indexed(env, state)
+    verifier = env.services.verifier()
+    method = getattr(verifier, "name", env.settings.verifier) if verifier else "none"
+    results = verifier_mod.verify_claims(
+        claims, memory, papers, verifier, method, env.settings.evidence_k
+    )
+    for v in results:
+        decided = [e.doc_id for e in v.evidence if e.label != "NOT_ENOUGH_INFO"]
+        env.log.info(
+            "verdict",
+            claim_id=v.claim_id,
+            status=v.status,
+            confidence=v.confidence,
+            evidence=decided,
+        )
+    update: dict[str, Any] = {"verifications": [v.model_dump() for v in results]}
+    if notes := env.drain_notes("verify_claims"):
+        update["provenance"] = notes
+    return update
+
+
+def assess_evidence(state: ResearchState, env: Env) -> dict[str, Any]:
+    claims = [Claim.model_validate(c) for c in state.get("claims", [])]
+    facets = Facets.model_validate(state["facets"])
+    found = conflicts.find_conflicts(claims, facets.entity)
+    cov = facets_mod.coverage(facets, state.get("papers", []), state.get("question", ""))
+    for c in found:
+        env.log.info("conflict", note=c.note, claim_ids=c.claim_ids)
+    for item in cov:
+        env.log.info("coverage", facet=item.facet, value=item.value, covered=item.covered)
+    return {
+        "conflicts": [c.model_dump() for c in found],
+        "coverage": [c.model_dump() for c in cov],
+    }

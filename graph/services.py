@@ -1,0 +1,209 @@
+"""The services nodes call (arXiv search, vector memory, verifier, LLM), built from a run's
+settings. Heavy clients cannot live in the checkpointed state, so nodes look them up here;
+tests and the bench inject their own `Services`."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from graph.settings import Settings
+from memory.errors import ServiceUnavailable, UserError
+from memory.models import Paper, Passage
+
+
+class SearchBackend(Protocol):
+    def search(self, query: str, max_results: int, sort_by: str = "relevance") -> list[Paper]: ...
+
+    def fetch(self, ids: list[str]) -> list[Paper]: ...
+
+
+class MemoryBackend(Protocol):
+    def upsert_papers(self, papers: list[Paper]) -> Any: ...
+
+    def query(
+        self,
+        text: str,
+        k: int,
+        kind: str = "paper",
+        exclude_sources: list[str] | None = None,
+        restrict_to: list[str] | None = None,
+    ) -> list[Passage]: ...
+
+
+class VerifierBackend(Protocol):
+    def verify(self, claim: Any, docs: list[Any]) -> list[Any]: ...
+
+
+@dataclass
+class Services:
+    """What the nodes call. Each getter raises `ServiceUnavailable` with one clear line."""
+
+    settings: Settings
+    search_factory: Callable[[], SearchBackend] | None = None
+    memory_factory: Callable[[], MemoryBackend] | None = None
+    verifier_factory: Callable[[], VerifierBackend | None] | None = None
+    llm_factory: Callable[[], Any] | None = None
+    embedding_info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # degraded services, for the report
+    _cache: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def _get(self, key: str, factory: Callable[[], Any] | None) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = factory() if factory else None
+            return self._cache[key]
+
+    def search(self) -> SearchBackend:
+        client = self._get("search", self.search_factory or self._default_search)
+        if client is None:
+            raise ServiceUnavailable("no arXiv search backend is available")
+        return client
+
+    def memory(self) -> MemoryBackend:
+        return self._get("memory", self.memory_factory or self._default_memory)
+
+    def verifier(self) -> VerifierBackend | None:
+        return self._get("verifier", self.verifier_factory or self._default_verifier)
+
+    def llm(self) -> Any:
+        return self._get("llm", self.llm_factory or self._default_llm)
+
+    def mark_indexed(self, run_id: str, n_papers: int) -> None:
+        """Remember that this process's memory holds the run's first `n_papers` papers."""
+        self._cache[f"indexed:{run_id}:{n_papers}"] = True
+
+    def is_indexed(self, run_id: str, n_papers: int) -> bool:
+        return bool(self._cache.get(f"indexed:{run_id}:{n_papers}"))
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            with contextlib.suppress(Exception):  # closing is best effort
+                closer()
+        self._closers.clear()
+        self._cache.clear()
+
+    # --- defaults from settings (imported on first use: chromadb and onnxruntime are slow
+    # to import, and a run that never needs a service should not pay for it) ---------------
+
+    def _default_search(self) -> SearchBackend:
+        s = self.settings
+        from memory.arxiv_client import ArxivSearch
+
+        url = s.arxiv_url
+        if url is None and s.arxiv_mode == "mirror":
+            url = self._start_mirror()
+        search: SearchBackend = ArxivSearch(
+            url, delay_s=s.effective_arxiv_delay, timeout_s=s.arxiv_timeout_s
+        )
+        return search
+
+    def _start_mirror(self) -> str:
+        path = self.settings.mirror_path
+        hint = "run `sovereign mirror ingest ../shared/data/arxiv/*.jsonl` first"
+        if not path.exists() or path.stat().st_size == 0:
+            raise ServiceUnavailable(f"the arXiv mirror {path} is missing or empty; {hint}")
+        from memory.mirror.server import start_background
+
+        try:
+            handle = start_background(path, host="127.0.0.1", port=0)
+        except UserError:
+            raise
+        except Exception as exc:
+            raise ServiceUnavailable(
+                f"could not start the arXiv mirror over {path}: {exc}"
+            ) from exc
+        self._closers.append(handle.close)
+        return str(handle.query_url)
+
+    def _default_memory(self) -> MemoryBackend:
+        s = self.settings
+        from memory.embeddings import embedder_from_config
+        from memory.vector_store import VectorMemory
+
+        embedder = embedder_from_config(s.embedding_config())
+        self.embedding_info = describe_embedder(embedder, s)
+        if s.chroma_url:
+            memory: MemoryBackend = VectorMemory(embedder, url=s.chroma_url, namespace="arxiv")
+        else:
+            memory = VectorMemory(embedder, path=s.chroma_path, namespace="arxiv")
+        return memory
+
+    def _default_verifier(self) -> VerifierBackend | None:
+        from agents.verification import get_verifier
+
+        try:
+            name = self.settings.verifier
+            kwargs = {"threshold": self.settings.tfidf_threshold} if name == "tfidf" else {}
+            verifier: VerifierBackend = get_verifier(name, **kwargs)
+        except Exception as exc:
+            if self.settings.verifier == "tfidf":
+                raise ServiceUnavailable(f"verifier 'tfidf' unavailable: {exc}") from exc
+            self.notes.append(
+                f"verifier {self.settings.verifier!r} unavailable ({exc}); used 'tfidf' instead"
+            )
+            verifier = get_verifier("tfidf", threshold=self.settings.tfidf_threshold)
+            self._cache["verifier_name"] = "tfidf"
+        return verifier
+
+    def verifier_name(self) -> str:
+        self.verifier()
+        return str(self._cache.get("verifier_name", self.settings.verifier))
+
+    def _default_llm(self) -> Any:
+        if not self.settings.llm_base_url:
+            return None
+        from agents.llm.client import make_llm
+
+        return make_llm(self.settings.llm_config())
+
+
+def describe_embedder(embedder: Any, settings: Settings) -> dict[str, Any]:
+    """Model id and dimension actually in use, as far as the embedder says."""
+    model = None
+    for attr in ("model_id", "model_name", "model", "name"):
+        value = getattr(embedder, attr, None)
+        if isinstance(value, str):
+            model = value
+            break
+    dim = None
+    for attr in ("dim", "dimension", "dimensions", "ndim"):
+        value = getattr(embedder, attr, None)
+        value = value() if callable(value) else value
+        if isinstance(value, int):
+            dim = value
+            break
+    return {
+        "backend": settings.embedding_backend,
+        "model": model or settings.embedding_model or "unknown",
+        "dim": dim,
+    }
+
+
+_REGISTRY: dict[str, Services] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def services_for(settings: Settings) -> Services:
+    """One `Services` per distinct settings in this process (clients are reused across runs)."""
+    key = settings.model_dump_json()
+    with _REGISTRY_LOCK:
+        if key not in _REGISTRY:
+            _REGISTRY[key] = Services(settings)
+        return _REGISTRY[key]
+
+
+def close_all() -> None:
+    with _REGISTRY_LOCK:
+        for services in _REGISTRY.values():
+            services.close()
+        _REGISTRY.clear()
+
+
+atexit.register(close_all)
