@@ -27,9 +27,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from graph.cli.memory import read_papers  # noqa: E402
 from memory.embeddings import Embedder, get_embedder  # noqa: E402
 from memory.models import Paper  # noqa: E402
-from memory.vector_cli import read_papers  # noqa: E402
 from memory.vector_store import Document, VectorMemory  # noqa: E402
 
 DATA = Path(os.environ.get("SOVEREIGN_SHARED_DATA", REPO.parent / "shared" / "data"))

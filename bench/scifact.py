@@ -21,7 +21,6 @@ from pathlib import Path
 
 from agents.verification.cache import cache_path
 from agents.verification.classifier import DENSE_SENTS
-from agents.verification.cli import _path
 from agents.verification.dense import SentenceEmbeddings
 from agents.verification.evaluate import (
     EvalResult,
@@ -44,6 +43,7 @@ from agents.verification.train import (
     fit_idf,
     folds,
 )
+from graph.cli.verifier import _path
 
 
 def main() -> int:

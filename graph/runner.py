@@ -125,10 +125,6 @@ def resume_run(
         return _snapshot(graph, run_id)
 
 
-# `memory.publication.cli` looks for `resume_run` or `resume`
-resume = resume_run
-
-
 def load_run(run_id: str, settings: Settings) -> dict[str, Any]:
     from graph.builder import build_graph
 

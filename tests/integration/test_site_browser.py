@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from graph.cli.publication import serve
 from memory.publication import report_id_for, store_for
-from memory.publication.cli import serve
 from memory.publication.site.builder import build_site
 from tests.conftest import REPO, get_free_port
 

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from graph.commands import register
+from graph.cli.research import register
 from graph.context import (
     CONTEXT_FIELDS,
     RunContext,

@@ -11,6 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from graph.runner import resume_run
+from graph.settings import Settings
 from memory.errors import UserError
 from memory.publication.pending import paused_runs
 from memory.publication.runview import report_id_for
@@ -28,7 +30,7 @@ def _who(args: argparse.Namespace) -> str:
         return "owner"
 
 
-def _review_list(args: argparse.Namespace, settings: Any) -> int:
+def _review_list(args: argparse.Namespace, settings: Settings) -> int:
     store = store_for(settings)
     statuses = STATUSES if args.all else ("escalated",)
     shown = 0
@@ -58,29 +60,12 @@ def _review_list(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _resume_graph(thread_id: str, decision: dict[str, str], settings: Any) -> None:
-    """Resume the paused thread with the owner's decision. Uses the graph's runner helper when
-    it has one; otherwise compiles the graph over the same SQLite checkpointer."""
-    try:
-        from graph import runner  # lazy: memory must not import graph at module level
-
-        helper = getattr(runner, "resume_run", None)
-    except ImportError:
-        helper = None
-    if helper is not None:
-        helper(thread_id, decision, settings)
-        return
-    from langgraph.checkpoint.sqlite import SqliteSaver
-    from langgraph.types import Command
-
-    from graph.builder import build_graph
-
-    with SqliteSaver.from_conn_string(str(settings.checkpoint_path)) as saver:
-        graph = build_graph(settings, checkpointer=saver)
-        graph.invoke(Command(resume=decision), config={"configurable": {"thread_id": thread_id}})
+def _resume_graph(thread_id: str, decision: dict[str, str], settings: Settings) -> None:
+    """Resume the paused thread with the owner's decision over the run's checkpoints."""
+    resume_run(thread_id, decision, settings)
 
 
-def _find_paused(ref: str, settings: Any) -> str | None:
+def _find_paused(ref: str, settings: Settings) -> str | None:
     ref_up = ref.strip().upper()
     for paused in paused_runs(Path(settings.checkpoint_path)):
         if ref.strip() in (paused.run_id, paused.thread_id) or ref_up == report_id_for(
@@ -90,7 +75,7 @@ def _find_paused(ref: str, settings: Any) -> str | None:
     return None
 
 
-def _review(args: argparse.Namespace, settings: Any) -> int:
+def _review(args: argparse.Namespace, settings: Settings) -> int:
     if args.run == "list":
         return _review_list(args, settings)
     if args.approve == args.reject:
@@ -122,7 +107,7 @@ def _review(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _correct(args: argparse.Namespace, settings: Any) -> int:
+def _correct(args: argparse.Namespace, settings: Settings) -> int:
     if not (args.note or "").strip():
         raise UserError("--note is required: say why the report is corrected")
     store = store_for(settings)
@@ -134,7 +119,7 @@ def _correct(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
-def _site_build(args: argparse.Namespace, settings: Any) -> int:
+def _site_build(args: argparse.Namespace, settings: Settings) -> int:
     summary = build_site(store_for(settings), Path(args.dir), progress=True)
     print(f"built {summary.pages} pages ({summary.reports} reports) in {summary.out_dir}")
     return 0
@@ -153,7 +138,7 @@ def serve(directory: Path, port: int, host: str = "127.0.0.1") -> http.server.Th
         raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
 
 
-def _site_serve(args: argparse.Namespace, settings: Any) -> int:
+def _site_serve(args: argparse.Namespace, settings: Settings) -> int:
     directory = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sovereign-site-"))
     if not args.dir or not (directory / "index.html").exists():
         build_site(store_for(settings), directory, progress=True)

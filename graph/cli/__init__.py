@@ -1,42 +1,33 @@
-"""`sovereign` console script. Each subsystem registers its own sub-commands so that the
-modules stay apart; this file only wires them and turns expected failures into one line."""
+"""`sovereign` console script: one package, one module per command group, each adding its
+sub-commands with `register(subparsers)`. This module only wires them and turns expected
+failures into one line."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
+from graph.cli import llm, memory, mirror, publication, research, verifier
 from graph.settings import PRESETS, load_settings
 from memory.errors import UserError
 
-# module path -> provides `register(subparsers) -> None`; each sub-command sets
+# In the order `sovereign --help` lists them; each sub-command sets
 # `func(args, settings) -> int` through `set_defaults`.
-COMMAND_MODULES = (
-    "memory.mirror.cli",
-    "memory.vector_cli",
-    "graph.commands",
-    "agents.verification.cli",
-    "agents.llm.cli",
-    "memory.publication.cli",
-)
+COMMAND_GROUPS = (mirror, memory, research, verifier, llm, publication)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sovereign", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sovereign",
+        description="Research a question about arXiv papers and write a checkable report.",
+    )
     parser.add_argument("--preset", choices=sorted(PRESETS), help="named settings preset")
     parser.add_argument("--home", help="state directory (SOVEREIGN_HOME)")
     parser.add_argument("--log-file", help="also write JSON events to this file")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and name.startswith(exc.name):
-                continue  # subsystem not installed in this build
-            raise
-        module.register(sub)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
     return parser
 
 
@@ -55,7 +46,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sovereign: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
