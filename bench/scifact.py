@@ -44,6 +44,7 @@ from agents.verification.train import (
     folds,
 )
 from graph.cli.verifier import _path
+from graph.settings import load_settings
 
 
 def main() -> int:
@@ -73,14 +74,13 @@ def main() -> int:
         retriever = bm25
         retriever.name = "bm25"
     else:
-        from graph.settings import load_settings
-
         memory = vector_memory(load_settings())
         index_corpus(memory, corpus)
         retriever = HybridRetriever(corpus, dense=dense_search(memory))
     idf = fit_idf(corpus)
-    train_embed = SentenceEmbeddings(cache_path("minilm"))  # training sentences, cached on disk
-    train_nli = None if args.no_nli else NliEncoder(cache_path("nli"))
+    home = load_settings().home
+    train_embed = SentenceEmbeddings(cache_path("minilm", home))  # training sentences, on disk
+    train_nli = None if args.no_nli else NliEncoder(cache_path("nli", home))
     pooled = EvalResult("default", retriever.name, len(claims), args.k)
     for f, test_ids in enumerate(folds(claims)):
         held = set(test_ids)

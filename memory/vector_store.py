@@ -5,209 +5,44 @@ embedding leaves the store as it was. Unchanged text is never embedded twice (co
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, Field
-
-from memory.embeddings import Embedder, embedder_from_settings, get_embedder
+from memory.embeddings import Embedder, EmbeddingConfig, embedder_from_config
 from memory.errors import ServiceUnavailable, UserError
-from memory.models import Paper, Passage, split_arxiv_id
+from memory.models import Paper, Passage
+from memory.vector_records import (
+    EMBED_CHUNK,
+    Document,
+    Kind,
+    SourceRecords,
+    StoredRecord,
+    UpsertStats,
+    base_id,
+    chroma_embedding_function,
+    chunks,
+    collection_name,
+    id_forms,
+    to_passage,
+)
 
-Kind = Literal["paper", "sentence"]
-EF_NAME = "sovereign"
-EMBED_CHUNK = 256  # texts per embedding call between progress reports
-
-
-class Document(BaseModel):
-    """A pre-split document (e.g. a SciFact abstract): its sentence indices are kept as given."""
-
-    id: str
-    version: int = 1
-    title: str
-    sentences: list[str]
-    year: int | None = None
-    categories: list[str] = Field(default_factory=list)
-
-
-class UpsertStats(BaseModel):
-    documents: int = Field(description="Sources written or checked (after de-duplication)")
-    sentences: int = Field(description="Sentence records those sources have")
-    embedded: int = Field(description="Texts embedded by this call")
-    unchanged: int = Field(description="Records whose text hash matched: not embedded again")
-    removed: int = 0  # records of older versions or vanished sentences, deleted
-    superseded: int = 0  # inputs skipped: a newer (or repeated) version came along or is stored
-    truncated: int = 0  # texts the model saw only in part (local: past 256 tokens); stored whole
+__all__ = ["Document", "StoreSettings", "UpsertStats", "VectorMemory"]
 
 
-# --- Chroma embedding-function registration -----------------------------------------------------
+class StoreSettings(Protocol):
+    """What opening the store needs from the caller's settings (the top room's `Settings`
+    satisfies it; this room never imports it)."""
 
+    @property
+    def chroma_url(self) -> str | None: ...
 
-def _register_embedding_function() -> type:
-    """Register our function with Chroma so collections persisted with it reopen (Chroma
-    resolves the stored config by name); it builds its embedder lazily from that config."""
-    from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
-    from chromadb.utils.embedding_functions import register_embedding_function
+    @property
+    def chroma_path(self) -> Path: ...
 
-    class SovereignEmbeddingFunction(EmbeddingFunction[Documents]):
-        def __init__(self, embedder: Embedder | None = None, config: dict[str, Any] | None = None):
-            self._embedder = embedder
-            if embedder is not None:
-                config = {
-                    "backend": getattr(embedder, "backend", "custom"),
-                    "model_id": embedder.model_id,
-                    "dim": embedder.dim,
-                }
-            self._config: dict[str, Any] = dict(config or {})
-
-        def _get(self) -> Embedder:
-            if self._embedder is None:
-                self._embedder = get_embedder(
-                    self._config.get("backend", "local"),
-                    self._config.get("model_id"),
-                    dim=self._config.get("dim"),
-                )
-            return self._embedder
-
-        def __call__(self, input: Documents) -> Embeddings:
-            import numpy as np
-
-            return [np.asarray(v, dtype=np.float32) for v in self._get().embed_passages(input)]
-
-        def embed_query(self, input: Documents) -> Embeddings:
-            import numpy as np
-
-            return [np.asarray(v, dtype=np.float32) for v in self._get().embed_queries(input)]
-
-        @staticmethod
-        def name() -> str:
-            return EF_NAME
-
-        def get_config(self) -> dict[str, Any]:
-            return dict(self._config)
-
-        @staticmethod
-        def build_from_config(config: dict[str, Any]) -> SovereignEmbeddingFunction:
-            return SovereignEmbeddingFunction(config=config)
-
-        def default_space(self) -> Any:
-            return "cosine"
-
-        def supported_spaces(self) -> Any:
-            return ["cosine"]
-
-    register_embedding_function(SovereignEmbeddingFunction)
-    return SovereignEmbeddingFunction
-
-
-_EF_CLASS: type | None = None
-
-
-def chroma_embedding_function(embedder: Embedder) -> Any:
-    global _EF_CLASS
-    if _EF_CLASS is None:
-        _EF_CLASS = _register_embedding_function()
-    return _EF_CLASS(embedder)
-
-
-# --- helpers -------------------------------------------------------------------------------------
-
-
-def collection_name(namespace: str, model_id: str, dim: int) -> str:
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{namespace}__{model_id}__{dim}").strip("-._")
-    return slug[:500]
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-def _base_id(raw: str) -> str:
-    return split_arxiv_id(raw)[0]
-
-
-def _id_forms(raw: Sequence[str]) -> list[str]:
-    """'2401.00001v2' may name arXiv source 2401.00001; a non-arXiv id (SciFact '4983', or one
-    that merely ends in v<digits>) names itself. Filters match either form."""
-    return sorted({s.strip() for s in raw} | {_base_id(s) for s in raw})
-
-
-def _encode_categories(categories: Sequence[str]) -> str:
-    return ",".join(c.strip() for c in categories if c.strip())
-
-
-def _decode_categories(value: Any) -> list[str]:
-    return [c for c in str(value or "").split(",") if c]
-
-
-class _Record(BaseModel):
-    id: str
-    embed_text: str
-    document: str
-    metadata: dict[str, Any]
-
-
-class _Source(BaseModel):
-    id: str
-    version: int
-    title: str
-    abstract: str
-    sentences: list[str]
-    year: int | None
-    categories: list[str]
-
-    def records(self, with_sentences: bool) -> list[_Record]:
-        base: dict[str, Any] = {
-            "source_id": self.id,
-            "version": self.version,
-            "title": self.title,
-            "categories": _encode_categories(self.categories),
-        }
-        if self.year is not None:
-            base["year"] = self.year
-        paper_text = f"{self.title}\n{self.abstract}".strip()
-        out = [
-            _Record(
-                id=f"{self.id}v{self.version}",
-                embed_text=paper_text,
-                document=self.abstract or self.title,
-                metadata={
-                    **base,
-                    "kind": "paper",
-                    "n_sentences": len(self.sentences),
-                    "hash": content_hash(paper_text),
-                },
-            )
-        ]
-        if with_sentences:
-            for i, sentence in enumerate(self.sentences):
-                out.append(
-                    _Record(
-                        id=f"{self.id}v{self.version}#s{i}",
-                        embed_text=sentence,
-                        document=sentence,
-                        metadata={
-                            **base,
-                            "kind": "sentence",
-                            "sentence_index": i,
-                            "hash": content_hash(sentence),
-                        },
-                    )
-                )
-        return out
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-# --- the store -----------------------------------------------------------------------------------
+    def embedding_config(self) -> EmbeddingConfig: ...
 
 
 class VectorMemory:
@@ -271,11 +106,11 @@ class VectorMemory:
 
     @classmethod
     def from_settings(
-        cls, settings: Any, embedder: Embedder | None = None, *, namespace: str = "arxiv"
+        cls, settings: StoreSettings, embedder: Embedder | None = None, *, namespace: str = "arxiv"
     ) -> VectorMemory:
         """Server when settings.chroma_url is set, else embedded at settings.chroma_path."""
-        emb = embedder or embedder_from_settings(settings)
-        url = getattr(settings, "chroma_url", None)
+        emb = embedder or embedder_from_config(settings.embedding_config())
+        url = settings.chroma_url
         if url:
             return cls(emb, url=url, namespace=namespace)
         return cls(emb, path=Path(settings.chroma_path), namespace=namespace)
@@ -316,8 +151,8 @@ class VectorMemory:
     ) -> UpsertStats:
         """Store papers (and their abstract sentences, split by Paper.sentences())."""
         sources = [
-            _Source(
-                id=_base_id(p.arxiv_id),
+            SourceRecords(
+                id=base_id(p.arxiv_id),
                 version=p.version,
                 title=p.title.strip(),
                 abstract=p.abstract.strip(),
@@ -343,7 +178,7 @@ class VectorMemory:
             if bad:
                 raise UserError(f"document {d.id}: sentence {bad[0]} is empty")
             sources.append(
-                _Source(
+                SourceRecords(
                     id=d.id.strip(),
                     version=d.version,
                     title=d.title.strip(),
@@ -357,12 +192,12 @@ class VectorMemory:
 
     def _upsert(
         self,
-        sources: list[_Source],
+        sources: list[SourceRecords],
         with_sentences: bool,
         progress: Callable[[int, int], None] | None,
     ) -> UpsertStats:
         # 1. validate everything before any work
-        latest: dict[str, _Source] = {}
+        latest: dict[str, SourceRecords] = {}
         for s in sources:
             if not s.id:
                 raise UserError("a document has an empty id")
@@ -380,7 +215,7 @@ class VectorMemory:
         # 2. what is stored already for these sources
         existing: dict[str, dict[str, Any]] = {}
         with self._guard("read"):
-            for ids in _chunks(sorted(latest), 500):
+            for ids in chunks(sorted(latest), 500):
                 got = self._collection.get(
                     where={"source_id": {"$in": list(ids)}}, include=["metadatas"]
                 )
@@ -391,7 +226,7 @@ class VectorMemory:
             sid, ver = str(meta.get("source_id")), int(meta.get("version", 0))
             stored_version[sid] = max(ver, stored_version.get(sid, 0))
 
-        wanted: list[_Record] = []
+        wanted: list[StoredRecord] = []
         stale: list[str] = []
         n_sentences = 0
         written = 0
@@ -422,7 +257,7 @@ class VectorMemory:
         # 3. embed everything first: a failure here leaves the store untouched
         truncated_before = getattr(self.embedder, "truncated", 0)
         vectors: list[list[float]] = []
-        for chunk in _chunks(to_embed, EMBED_CHUNK):
+        for chunk in chunks(to_embed, EMBED_CHUNK):
             vectors.extend(self.embedder.embed_passages([r.embed_text for r in chunk]))
             if progress is not None:
                 progress(len(vectors), len(to_embed))
@@ -442,11 +277,11 @@ class VectorMemory:
                     documents=[r.document for r in part],
                     metadatas=[r.metadata for r in part],
                 )
-            for same in _chunks(meta_only, batch):
+            for same in chunks(meta_only, batch):
                 self._collection.update(
                     ids=[r.id for r in same], metadatas=[r.metadata for r in same]
                 )
-            for ids in _chunks(stale, batch):
+            for ids in chunks(stale, batch):
                 self._collection.delete(ids=list(ids))
         return UpsertStats(
             documents=written,
@@ -465,9 +300,9 @@ class VectorMemory:
     ) -> dict[str, Any]:
         clauses: list[dict[str, Any]] = [{"kind": kind}]
         if exclude:
-            clauses.append({"source_id": {"$nin": _id_forms(exclude)}})
+            clauses.append({"source_id": {"$nin": id_forms(exclude)}})
         if restrict is not None:
-            clauses.append({"source_id": {"$in": _id_forms(restrict)}})
+            clauses.append({"source_id": {"$in": id_forms(restrict)}})
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def query(
@@ -504,8 +339,8 @@ class VectorMemory:
         if not texts:
             return []
         vectors = self.embedder.embed_queries(list(texts))
-        if restrict_to is not None and not set(_id_forms(restrict_to)) - set(
-            _id_forms(exclude_sources)
+        if restrict_to is not None and not set(id_forms(restrict_to)) - set(
+            id_forms(exclude_sources)
         ):
             return [[] for _ in texts]
         where = self._where(kind, exclude_sources, restrict_to)
@@ -526,7 +361,7 @@ class VectorMemory:
         ):
             out.append(
                 [
-                    _to_passage(rid, doc or "", meta or {}, dist)
+                    to_passage(rid, doc or "", meta or {}, dist)
                     for rid, doc, meta, dist in zip(ids, docs, metas, dists, strict=True)
                 ]
             )
@@ -537,7 +372,7 @@ class VectorMemory:
         with self._guard("read"):
             got = self._collection.get(
                 where={
-                    "$and": [{"source_id": {"$in": _id_forms([source_id])}}, {"kind": "sentence"}]
+                    "$and": [{"source_id": {"$in": id_forms([source_id])}}, {"kind": "sentence"}]
                 },
                 include=["documents", "metadatas"],
             )
@@ -554,11 +389,11 @@ class VectorMemory:
         """The stored paper record of one source (score 1.0), or None."""
         with self._guard("read"):
             got = self._collection.get(
-                where={"$and": [{"source_id": {"$in": _id_forms([source_id])}}, {"kind": "paper"}]},
+                where={"$and": [{"source_id": {"$in": id_forms([source_id])}}, {"kind": "paper"}]},
                 include=["documents", "metadatas"],
             )
         hits = [
-            _to_passage(rid, doc or "", meta or {}, 0.0)
+            to_passage(rid, doc or "", meta or {}, 0.0)
             for rid, doc, meta in zip(
                 got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
             )
@@ -571,19 +406,3 @@ class VectorMemory:
             papers = len(self._collection.get(where={"kind": "paper"}, include=[])["ids"])
             total = self._collection.count()
         return {"papers": papers, "sentences": total - papers, "total": total}
-
-
-def _to_passage(rid: str, doc: str, meta: dict[str, Any], distance: float) -> Passage:
-    idx = meta.get("sentence_index")
-    year = meta.get("year")
-    return Passage(
-        id=rid,
-        source_id=str(meta.get("source_id", "")),
-        version=int(meta.get("version", 1)),
-        sentence_index=int(idx) if meta.get("kind") == "sentence" and idx is not None else None,
-        text=doc,
-        title=str(meta.get("title", "")),
-        score=1.0 - float(distance),
-        year=int(year) if year is not None else None,
-        categories=_decode_categories(meta.get("categories")),
-    )

@@ -13,12 +13,9 @@ from typing import Any
 import numpy as np
 
 
-def cache_path(model: str, home: Path | None = None) -> Path:
-    """The on-disk cache of one model's outputs (`minilm`, `nli`) under $SOVEREIGN_HOME."""
-    if home is None:
-        from graph.settings import load_settings
-
-        home = load_settings().home
+def cache_path(model: str, home: Path) -> Path:
+    """The on-disk cache of one model's outputs (`minilm`, `nli`) under the kernel's home
+    (the caller passes `Settings.home`: this room does not read settings)."""
     return Path(home) / "verification" / f"{model}_cache.sqlite"
 
 

@@ -23,6 +23,7 @@ from agents.verification.scifact import (
     sentence_level,
 )
 from agents.verification.train import evidence_doc
+from memory.vector_store import StoreSettings, VectorMemory
 
 NAMESPACE = "scifact"
 RECALL_KS = (1, 3, 5, 10)
@@ -32,10 +33,8 @@ def progress(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def vector_memory(settings: Any) -> Any:
+def vector_memory(settings: StoreSettings) -> VectorMemory:
     """The persistent SciFact namespace of vector memory under $SOVEREIGN_HOME."""
-    from memory.vector_store import VectorMemory
-
     return VectorMemory.from_settings(settings, namespace=NAMESPACE)
 
 

@@ -15,22 +15,14 @@ from memory.models import DocVerdict, EvidenceDoc, Label
 DEFAULT_THRESHOLD = 0.15
 
 
-def _threshold_from_settings() -> float:
-    try:
-        from graph.settings import load_settings
-
-        return float(load_settings().tfidf_threshold)
-    except Exception:  # settings unreadable: the seed's constant
-        return DEFAULT_THRESHOLD
-
-
 class TfidfVerifier:
     """Cosine >= threshold -> SUPPORT, else NOT_ENOUGH_INFO; rationale = sentences >= threshold."""
 
     name = "tfidf"
 
     def __init__(self, threshold: float | None = None) -> None:
-        self.threshold = _threshold_from_settings() if threshold is None else float(threshold)
+        # the graph passes Settings.tfidf_threshold; without one, the seed's constant
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else float(threshold)
 
     def verify(self, claim: str, docs: Sequence[EvidenceDoc]) -> list[DocVerdict]:
         if not docs:

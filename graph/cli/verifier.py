@@ -86,7 +86,10 @@ def cmd_scifact(args: argparse.Namespace, settings: Any) -> int:
             raise UserError("--limit must be at least 1")
         claims = claims[: args.limit]
     names = args.verifier or ["tfidf", "default"]
-    verifiers = [get_verifier(n) for n in names]
+    verifiers = [
+        get_verifier(n, **({"threshold": settings.tfidf_threshold} if n == "tfidf" else {}))
+        for n in names
+    ]
     trained_on = {str(getattr(v, "meta", {}).get("train_claims_sha256", "")) for v in verifiers} - {
         ""
     }

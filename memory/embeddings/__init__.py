@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import functools
-from typing import Protocol
 
 from memory.embeddings.base import MAX_TEXT_CHARS, Embedder, check_texts
 from memory.embeddings.config import EmbeddingConfig
@@ -25,7 +24,6 @@ __all__ = [
     "NIMEmbedder",
     "check_texts",
     "embedder_from_config",
-    "embedder_from_settings",
     "get_embedder",
 ]
 
@@ -82,14 +80,3 @@ def embedder_from_config(config: EmbeddingConfig) -> Embedder:
         batch_size=config.batch_size,
         timeout_s=config.timeout_s,
     )
-
-
-class EmbeddingConfigSource(Protocol):
-    """Anything that can state an `EmbeddingConfig`, such as the graph's `Settings`."""
-
-    def embedding_config(self) -> EmbeddingConfig: ...
-
-
-def embedder_from_settings(settings: EmbeddingConfigSource) -> Embedder:
-    """For callers that hold the top room's settings object (memory never imports it)."""
-    return embedder_from_config(settings.embedding_config())

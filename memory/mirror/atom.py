@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape, quoteattr
 
-from memory.mirror.search import PaperRow, ResultPage
+from memory.mirror.rows import PaperRow, ResultPage
 
 ARXIV_SCHEME = "http://arxiv.org/schemas/atom"
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

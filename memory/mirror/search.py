@@ -18,16 +18,13 @@ the served window, so clients that page to the end stop cleanly."""
 from __future__ import annotations
 
 import contextlib
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from memory.mirror import db, rank
 from memory.mirror.query_parser import (
-    QuerySyntaxError,
     Term,
     compile_term,
     encode_code,
@@ -36,7 +33,14 @@ from memory.mirror.query_parser import (
     positive_terms,
     to_fts,
 )
-from memory.models import split_arxiv_id
+from memory.mirror.rows import (
+    PAPER_COLS,
+    BadQuery,
+    PaperRow,
+    ResultPage,
+    paper_row,
+    parse_id_list,
+)
 
 WINDOW_CAP = 30_000
 MAX_RESULTS = 2000
@@ -47,74 +51,6 @@ COUNT_FETCH = 5000  # match sets up to this size are fetched whole in one pass
 DF_SAMPLE = 50_000
 SORTS = {"relevance": None, "lastUpdatedDate": "updated", "submittedDate": "published"}
 ORDERS = ("descending", "ascending")
-
-_PAPER_COLS = (
-    "rid, arxiv_id, version, title, abstract, authors, categories, published, updated, "
-    "comment, journal_ref, doi"
-)
-
-
-class BadQuery(QuerySyntaxError):
-    """Bad request parameters (id format, start, max_results, sort)."""
-
-
-@dataclass(frozen=True)
-class PaperRow:
-    arxiv_id: str
-    version: int
-    title: str
-    abstract: str
-    authors: list[str]
-    categories: list[str]
-    published: str
-    updated: str
-    comment: str | None
-    journal_ref: str | None
-    doi: str | None
-
-    @property
-    def versioned_id(self) -> str:
-        return f"{self.arxiv_id}v{self.version}"
-
-
-@dataclass(frozen=True)
-class ResultPage:
-    total: int
-    start: int
-    max_results: int
-    entries: list[PaperRow]
-
-
-def _row(r: tuple) -> PaperRow:
-    return PaperRow(
-        arxiv_id=r[1],
-        version=r[2],
-        title=r[3],
-        abstract=r[4],
-        authors=json.loads(r[5]),
-        categories=r[6].split(),
-        published=r[7],
-        updated=r[8],
-        comment=r[9],
-        journal_ref=r[10],
-        doi=r[11],
-    )
-
-
-def parse_id_list(raw: str | Sequence[str]) -> list[tuple[str, int | None]]:
-    """Split and validate an id_list; a malformed id is a 400, as on arXiv."""
-    from memory.arxiv_client import is_arxiv_id
-
-    items = raw.split(",") if isinstance(raw, str) else list(raw)
-    out: list[tuple[str, int | None]] = []
-    for item in items:
-        item = item.strip()
-        if not item:
-            continue
-        if not is_arxiv_id(item):
-            raise BadQuery(f"incorrect id format for {item}")
-        out.append(split_arxiv_id(item))
-    return out
 
 
 class MirrorIndex:
@@ -200,10 +136,10 @@ class MirrorIndex:
         found = {
             r[0]: r
             for r in self._conn().execute(
-                f"SELECT {_PAPER_COLS} FROM papers WHERE rid IN ({marks})", rids
+                f"SELECT {PAPER_COLS} FROM papers WHERE rid IN ({marks})", rids
             )
         }
-        return [_row(found[rid]) for rid in rids if rid in found]
+        return [paper_row(found[rid]) for rid in rids if rid in found]
 
     def _rowids_desc(self, expr: str, limit: int, offset: int = 0) -> list[int]:
         sql = (

@@ -10,7 +10,6 @@ from memory.embeddings import (
     EmbeddingConfig,
     HashingEmbedder,
     embedder_from_config,
-    embedder_from_settings,
 )
 from memory.embeddings.nim import NIMEmbedder
 from memory.errors import UserError
@@ -72,7 +71,7 @@ def test_settings_hand_down_every_embedding_field(
     monkeypatch.setenv("SOVEREIGN_EMBEDDING_TIMEOUT_S", "4.5")  # settable since it has a field
     settings = load_settings()
     assert settings.embedding_config() == nim_config(batch_size=32)
-    emb = embedder_from_settings(settings)  # the bridge for callers holding Settings
+    emb = embedder_from_config(settings.embedding_config())
     assert isinstance(emb, NIMEmbedder) and emb._client.timeout == 4.5
 
 

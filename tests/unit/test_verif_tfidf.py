@@ -41,11 +41,13 @@ def test_threshold_boundary_moves_the_label() -> None:
     assert TfidfVerifier(threshold=above).verify(CLAIM, DOCS)[0].label == "NOT_ENOUGH_INFO"
 
 
-def test_default_threshold_comes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_threshold_comes_from_the_caller_and_defaults_to_the_seed_constant(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # the verifier reads no settings itself: the graph hands it Settings.tfidf_threshold
     monkeypatch.setenv("SOVEREIGN_TFIDF_THRESHOLD", "0.4")
-    assert TfidfVerifier().threshold == pytest.approx(0.4)
-    monkeypatch.delenv("SOVEREIGN_TFIDF_THRESHOLD")
-    assert get_verifier("tfidf").threshold == pytest.approx(0.15)  # type: ignore[attr-defined]
+    assert TfidfVerifier().threshold == pytest.approx(0.15)
+    assert get_verifier("tfidf", threshold=0.4).threshold == pytest.approx(0.4)  # type: ignore[attr-defined]
 
 
 def test_unknown_verifier_lists_choices() -> None:

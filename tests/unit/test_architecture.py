@@ -1,0 +1,92 @@
+"""The layout the other work builds on: rooms import downward only (memory <- agents <- graph,
+checked by import-linter's contract in pyproject.toml), no module grows past 500 lines, and
+the graph's wiring stays readable in one screen."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ROOMS = ("agents", "graph", "memory", "prompts")
+MAX_MODULE_LINES = 500
+MAX_BUILDER_LINES = 150
+
+
+def _console_script(name: str) -> str:
+    """Beside the interpreter first (a venv not on PATH), then on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed (it comes with the dev extra: pip install -e .[dev])")
+    return found
+
+
+def test_rooms_import_downward_only() -> None:
+    done = subprocess.run(
+        [_console_script("lint-imports"), "--no-cache"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "0 broken" in done.stdout
+
+
+def _modules() -> list[Path]:
+    return [p for room in ROOMS for p in (REPO / room).rglob("*.py")]
+
+
+def test_no_module_over_500_lines() -> None:
+    long = {
+        str(p.relative_to(REPO)): n
+        for p in _modules()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"
+
+
+def test_builder_reads_in_one_screen() -> None:
+    lines = (REPO / "graph" / "builder.py").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= MAX_BUILDER_LINES
+
+
+def _guarded_room_imports(tree: ast.AST) -> list[int]:
+    """Line numbers of our own modules imported inside `try` blocks that catch ImportError."""
+    lines = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = {ast.unparse(h.type) for h in node.handlers if h.type is not None}
+        if not caught & {"ImportError", "ModuleNotFoundError"}:
+            continue
+        for stmt in node.body:
+            for inner in ast.walk(stmt):
+                if (
+                    isinstance(inner, ast.ImportFrom)
+                    and (inner.module or "").split(".")[0] in ROOMS
+                ):
+                    lines.append(inner.lineno)
+                if isinstance(inner, ast.Import) and any(
+                    a.name.split(".")[0] in ROOMS for a in inner.names
+                ):
+                    lines.append(inner.lineno)
+    return lines
+
+
+def test_no_guarded_imports_of_parts_that_always_ship() -> None:
+    """`except ImportError` around our own modules hid import cycles; none may come back."""
+    offenders = {
+        str(p.relative_to(REPO)): found
+        for p in _modules()
+        if (found := _guarded_room_imports(ast.parse(p.read_text(encoding="utf-8"))))
+    }
+    assert not offenders, offenders
