@@ -18,6 +18,7 @@ from agents.facets import (
     phrase_in,
 )
 from agents.llm import Proposal, propose
+from agents.llm.schemas import ClaimDraft, ClaimExtractorVars, ClaimList
 from memory.models import Claim, Facets, Paper
 from memory.text import quote_in_source, split_sentences
 
@@ -116,6 +117,9 @@ def bears_on_question(
 
 
 class ClaimSet(BaseModel):
+    """One source's claims as the graph stores them. Never asked of a model: the LLM's
+    contract is `agents.llm.schemas.ClaimList`, whose accepted drafts `_claim_of` converts."""
+
     claims: list[Claim] = Field(default_factory=list)
 
 
@@ -162,17 +166,18 @@ def source_candidates(
     return claims[: PER_TARGET if is_target else PER_SOURCE], dropped
 
 
-def check_claims(claims: ClaimSet, paper: Paper) -> list[str]:
+def check_claims(claims: ClaimList, paper: Paper) -> list[str]:
+    """Every quote a measurable sentence of this very source, copied verbatim."""
     problems: list[str] = []
     if len(claims.claims) > PER_TARGET:
         problems.append(f"at most {PER_TARGET} claims per source")
-    for c in claims.claims:
+    for i, c in enumerate(claims.claims, start=1):
         if c.source_id != paper.arxiv_id:
-            problems.append(f"{c.id}: source must be {paper.arxiv_id}, not {c.source_id}")
+            problems.append(f"claim {i}: source must be {paper.arxiv_id}, not {c.source_id}")
         elif not quote_in_source(c.quote, paper.abstract):
-            problems.append(f"{c.id}: quote does not occur verbatim in {c.source_id}")
+            problems.append(f"claim {i}: quote does not occur verbatim in {c.source_id}")
         if not is_measurable(c.quote):
-            problems.append(f"{c.id}: no measurable content")
+            problems.append(f"claim {i}: no measurable content")
     return problems
 
 
@@ -183,14 +188,36 @@ def _sentence_of(quote: str, paper: Paper) -> int | None:
     return None
 
 
+def _claim_of(
+    draft: ClaimDraft, question: str, facets: Facets, paper: Paper, is_target: bool
+) -> Claim:
+    """An accepted draft as a claim: id, sentence, relevance and facets come from the source,
+    and what the model left out of the measurement is parsed from the quote."""
+    index = _sentence_of(draft.quote, paper)
+    rel, hits = relevance(draft.quote, paper.title, question, facets, is_target)
+    parsed = parse_measurement(draft.quote, facets)
+    return Claim(
+        id=f"{paper.arxiv_id}#{index}",
+        text=draft.text,
+        quote=draft.quote,
+        source_id=draft.source_id,
+        sentence_index=index,
+        metric=draft.metric if draft.metric is not None else parsed["metric"],
+        value=draft.value if draft.value is not None else parsed["value"],
+        unit=draft.unit if draft.unit is not None else parsed["unit"],
+        setting=draft.setting if draft.setting is not None else parsed["setting"],
+        facets=hits,
+        relevance=rel,
+        origin="llm",
+    )
+
+
 def read_source(
     llm: Any, question: str, facets: Facets, paper: Paper, is_target: bool, has_target: bool
 ) -> tuple[Proposal[ClaimSet], list[dict[str, Any]]]:
     """Claims one source offers (one LLM call at most). The quote must be verbatim."""
     det, dropped = source_candidates(question, facets, paper, is_target, has_target)
-    # prompt_vars keys: question (str), facets (dict of lists), max_claims (int),
-    # sources (list with one {"id", "title", "sentences": [str]}), target_id (str|None)
-    prompt_vars = {
+    prompt_vars: ClaimExtractorVars = {
         "question": question,
         "facets": facets.model_dump(),
         "max_claims": PER_TARGET if is_target else PER_SOURCE,
@@ -203,26 +230,22 @@ def read_source(
             }
         ],
     }
+
+    def accept(drafts: ClaimList) -> ClaimSet:
+        return ClaimSet(
+            claims=[_claim_of(d, question, facets, paper, is_target) for d in drafts.claims]
+        )
+
     proposal = propose(
         llm,
         "claim_extractor",
-        ClaimSet,
+        ClaimList,
         prompt_vars,
         check=lambda cs: check_claims(cs, paper),
         fallback=lambda: ClaimSet(claims=det),
+        convert=accept,
     )
-    if proposal.origin == "llm":
-        for claim in proposal.value.claims:
-            claim.origin = "llm"
-            claim.sentence_index = _sentence_of(claim.quote, paper)
-            claim.id = f"{paper.arxiv_id}#{claim.sentence_index}"
-            claim.relevance, claim.facets = relevance(
-                claim.quote, paper.title, question, facets, is_target
-            )
-            for key, value in parse_measurement(claim.quote, facets).items():
-                if getattr(claim, key) is None:
-                    setattr(claim, key, value)
-    elif proposal.origin == "fallback":
+    if proposal.origin == "fallback":
         for claim in proposal.value.claims:
             claim.origin = "fallback"
     return proposal, dropped

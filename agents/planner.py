@@ -9,12 +9,14 @@ from pydantic import BaseModel, Field
 
 from agents.facets import content_tokens
 from agents.llm import Proposal, propose
+from agents.llm.schemas import MAX_QUERY_CHARS, PlannerVars, QueryPlan
 from memory.models import Facets, SearchQuery
 
-MAX_QUERY_CHARS = 300
 
+class SearchPlan(BaseModel):
+    """The first round's queries as the graph stores them. Never asked of a model: the LLM's
+    contract is `agents.llm.schemas.QueryPlan`, turned into this by `_accept`."""
 
-class QueryPlan(BaseModel):
     queries: list[SearchQuery] = Field(default_factory=list)
 
 
@@ -72,25 +74,28 @@ def check_plan(plan: QueryPlan, n: int) -> list[str]:
     return problems
 
 
+def _accept(plan: QueryPlan) -> SearchPlan:
+    """An accepted draft as first-round queries (the round is ours to set, not the model's)."""
+    return SearchPlan(
+        queries=[SearchQuery(text=q.text, purpose=q.purpose, round=0) for q in plan.queries]
+    )
+
+
 def plan_queries(
     llm: Any, question: str, facets: Facets, target: dict[str, Any] | None, n: int
-) -> Proposal[QueryPlan]:
-    # prompt_vars keys: question (str), facets (dict of lists), target_title (str|None),
-    # num_queries (int)
-    prompt_vars = {
+) -> Proposal[SearchPlan]:
+    prompt_vars: PlannerVars = {
         "question": question,
         "facets": facets.model_dump(),
         "target_title": target["title"] if target else None,
         "num_queries": n,
     }
-    proposal = propose(
+    return propose(
         llm,
         "planner",
         QueryPlan,
         prompt_vars,
         check=lambda p: check_plan(p, n),
-        fallback=lambda: QueryPlan(queries=deterministic_queries(question, facets, target, n)),
+        fallback=lambda: SearchPlan(queries=deterministic_queries(question, facets, target, n)),
+        convert=_accept,
     )
-    for q in proposal.value.queries:
-        q.round = 0
-    return proposal

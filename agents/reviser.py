@@ -7,7 +7,7 @@ from typing import Any
 
 from agents.facets import content_tokens
 from agents.llm import Proposal, propose
-from agents.planner import MAX_QUERY_CHARS
+from agents.llm.schemas import MAX_QUERY_CHARS, ReviserVars, RevisionDraft
 from agents.verifier import name_tokens
 from memory.models import Claim, FacetCoverage, Facets, Review, RevisionPlan, SearchQuery
 
@@ -65,14 +65,23 @@ def deterministic_plan(
     )
 
 
-def check_plan(plan: RevisionPlan, n: int) -> list[str]:
-    if not plan.queries:
-        return ["no queries proposed"]
+def check_plan(plan: RevisionDraft, n: int) -> list[str]:
+    """At most `n` usable queries (the draft already guarantees at least one)."""
     if len(plan.queries) > n:
         return [f"at most {n} queries"]
     if any(not q.text.strip() or len(q.text) > MAX_QUERY_CHARS for q in plan.queries):
         return [f"every query must be 1..{MAX_QUERY_CHARS} characters"]
     return []
+
+
+def _accept(plan: RevisionDraft, round: int) -> RevisionPlan:
+    """An accepted draft as the round's plan: the round and origin are ours, not the model's."""
+    return RevisionPlan(
+        round=round,
+        queries=[SearchQuery(text=q.text, purpose=q.purpose, round=round) for q in plan.queries],
+        rationale=plan.rationale,
+        origin="llm",
+    )
 
 
 def revise(
@@ -86,15 +95,12 @@ def revise(
     previous: set[str],
     n: int,
 ) -> Proposal[RevisionPlan]:
-    # prompt_vars keys: round (int), question (str), facets (dict of lists),
-    # uncovered (list of {"facet", "value", "note"}), concerns (list of {"role", "text",
-    # "claim_ids"}), previous_queries (list of str), num_queries (int)
-    prompt_vars = {
+    prompt_vars: ReviserVars = {
         "round": round,
         "question": question,
         "facets": facets.model_dump(),
         "uncovered": [
-            c.model_dump(include={"facet", "value", "note"}) for c in coverage if not c.covered
+            {"facet": c.facet, "value": c.value, "note": c.note} for c in coverage if not c.covered
         ],
         "concerns": [
             {"role": r.role, "text": c.text, "claim_ids": c.claim_ids}
@@ -107,13 +113,11 @@ def revise(
     proposal = propose(
         llm,
         "reviser",
-        RevisionPlan,
+        RevisionDraft,
         prompt_vars,
         check=lambda p: check_plan(p, n),
         fallback=lambda: deterministic_plan(round, facets, coverage, claims, reviews, previous, n),
+        convert=lambda p: _accept(p, round),
     )
-    proposal.value.round = round
-    for q in proposal.value.queries:
-        q.round = round
     proposal.value.origin = proposal.origin
     return proposal

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.consensus import Draft, review_with, rubric_review
+from agents.consensus import Draft, rubric_review
 from agents.llm import Proposal
+from agents.reviewing import llm_review
 from memory.models import Concern, Review, Role
 
 ROLE: Role = "SKEPTIC"
@@ -56,4 +57,5 @@ def deterministic_review(task: dict[str, Any]) -> Review:
 
 
 def review(llm: Any, task: dict[str, Any]) -> Proposal[Review]:
-    return review_with(llm, ROLE, task, lambda: deterministic_review(task))
+    """The LLM's review when it stays near this evidence-derived one, else this one."""
+    return llm_review(llm, ROLE, task, deterministic_review(task))

@@ -1,20 +1,23 @@
 """The one door from agents to a language model.
 
-An agent states what it wants (a pydantic model), how to check it against evidence, and the
-deterministic answer. `propose` returns an LLM answer only if it parses and passes the checks
-(retried once with the validation error), otherwise the deterministic one, and says which."""
+An agent states what it wants (its role's bounded draft model), how to check a draft against
+evidence, how to turn an accepted draft into its domain record, and the deterministic record.
+`propose` returns the LLM's answer only if it parses and passes the checks (retried once with
+the validation error), otherwise the deterministic one, and says which."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from pydantic import BaseModel
 
 from memory.models import Origin
 
 T = TypeVar("T", bound=BaseModel)
+D = TypeVar("D", bound=BaseModel)  # the draft the model is asked for
+R = TypeVar("R", bound=BaseModel)  # the record the agent returns
 
 
 class ChatBackend(Protocol):
@@ -37,27 +40,53 @@ class Proposal(Generic[T]):
     attempts: int = 0
 
 
+@overload
 def propose(
     llm: ChatBackend | None,
     role: str,
-    output_model: type[T],
+    output_model: type[D],
     prompt_vars: Mapping[str, Any],
-    check: Callable[[T], list[str]],
-    fallback: Callable[[], T],
-) -> Proposal[T]:
-    """Ask `llm` (if any) for `output_model`; accept it only when `check` returns no problems."""
+    check: Callable[[D], list[str]],
+    fallback: Callable[[], D],
+) -> Proposal[D]: ...
+
+
+@overload
+def propose(
+    llm: ChatBackend | None,
+    role: str,
+    output_model: type[D],
+    prompt_vars: Mapping[str, Any],
+    check: Callable[[D], list[str]],
+    fallback: Callable[[], R],
+    convert: Callable[[D], R],
+) -> Proposal[R]: ...
+
+
+def propose(
+    llm: ChatBackend | None,
+    role: str,
+    output_model: type[Any],
+    prompt_vars: Mapping[str, Any],
+    check: Callable[[Any], list[str]],
+    fallback: Callable[[], Any],
+    convert: Callable[[Any], Any] | None = None,
+) -> Proposal[Any]:
+    """Ask `llm` (if any) for `output_model`; accept it only when `check` returns no problems,
+    then `convert` the accepted draft into the agent's record (default: the draft itself)."""
     if llm is None:
         return Proposal(fallback(), "deterministic")
     errors: list[str] = []
     feedback: str | None = None
     for attempt in (1, 2):
         try:
-            value = llm.structured(role, output_model, prompt_vars, feedback)
+            draft = llm.structured(role, output_model, prompt_vars, feedback)
         except Exception as exc:  # parse errors, HTTP errors after retries, timeouts
             problems = [f"{type(exc).__name__}: {exc}"]
         else:
-            problems = check(value)
+            problems = check(draft)
             if not problems:
+                value = draft if convert is None else convert(draft)
                 return Proposal(value, "llm", errors, attempt)
         errors.extend(f"attempt {attempt}: {p}" for p in problems)
         feedback = "Your previous answer was rejected: " + "; ".join(problems)

@@ -1,12 +1,15 @@
-"""What the LLM is asked to return, per role. These carry only what a model can know: ids,
-rounds and origins are set by the deterministic code that accepts or rejects the output.
-Scores are clamped to the rubric's range (a model saying 15/10 means 10/10, not an error)."""
+"""One contract per LLM role: the variables its prompt template is given, and the bounded
+draft it is asked to return. Drafts carry only what a model can know: ids, rounds, origins and
+source checks are set by the agent that accepts the draft and turns it into a domain record.
+Strings and lists are bounded, and scores are clamped to the rubric's range (a model saying
+15/10 means 10/10, not an error)."""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, BeforeValidator, Field
 
@@ -15,6 +18,7 @@ SCORE_MAX = 10.0
 DEFAULT_MAX_STRING = 2000  # maxLength put on strings the schema leaves open
 DEFAULT_MAX_ITEMS = 40
 LLAMA_CPP_MAX_STRING = 1000  # llama.cpp's grammar parser rejects much larger repetitions
+MAX_QUERY_CHARS = 300  # one search query, from a model or from the deterministic planners
 
 
 def clamp_score(value: Any) -> Any:
@@ -38,7 +42,9 @@ Score = Annotated[float, BeforeValidator(clamp_score)]
 
 
 class PlannedQuery(BaseModel):
-    text: str = Field(max_length=400, description='arXiv search_query string, e.g. all:"x"')
+    text: str = Field(
+        max_length=MAX_QUERY_CHARS, description='arXiv search_query string, e.g. all:"x"'
+    )
     purpose: str = Field("", max_length=400, description="which facet this query covers")
 
 
@@ -88,6 +94,111 @@ class RevisionDraft(BaseModel):
 
     queries: list[PlannedQuery] = Field(min_length=1, max_length=12)
     rationale: str = Field("", max_length=2000)
+
+
+# --- what each prompt template is given ----------------------------------------------------
+# One TypedDict per template: its keys are exactly the template's {{placeholders}} (a test
+# holds both directions), so a call site cannot drop or invent a variable unnoticed.
+
+
+class PlannerVars(TypedDict):
+    question: str
+    facets: dict[str, list[str]]  # Facets.model_dump()
+    target_title: str | None
+    num_queries: int
+
+
+class SourceView(TypedDict):
+    id: str
+    title: str
+    sentences: list[str]
+
+
+class ClaimExtractorVars(TypedDict):
+    question: str
+    facets: dict[str, list[str]]
+    sources: list[SourceView]  # the one source being read
+    target_id: str | None  # the source's id when it is the paper the question names
+    max_claims: int
+
+
+class ClaimView(TypedDict):
+    id: str
+    text: str
+    source_id: str
+    status: str  # verified / contradicted / unverified
+    confidence: float
+
+
+class ConflictView(TypedDict):
+    metric: str
+    setting: str
+    claim_ids: list[str]
+    note: str
+
+
+class CoverageView(TypedDict):
+    facet: str
+    value: str
+    covered: bool
+    note: str
+
+
+class ReviewVars(TypedDict):
+    """skeptic, validator and synthesizer: one template shape, three rubrics."""
+
+    role: str
+    round: int
+    question: str
+    facets: dict[str, list[str]]
+    claims: list[ClaimView]
+    conflicts: list[ConflictView]
+    coverage: list[CoverageView]
+    threshold: float
+
+
+class UncoveredView(TypedDict):
+    facet: str
+    value: str
+    note: str
+
+
+class ConcernView(TypedDict):
+    role: str
+    text: str
+    claim_ids: list[str]
+
+
+class ReviserVars(TypedDict):
+    round: int
+    question: str
+    facets: dict[str, list[str]]
+    uncovered: list[UncoveredView]
+    concerns: list[ConcernView]
+    previous_queries: list[str]
+    num_queries: int
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What a role's prompt is given and what its answer must be."""
+
+    variables: type  # a TypedDict class
+    draft: type[BaseModel]
+
+    @property
+    def variable_names(self) -> frozenset[str]:
+        return frozenset(self.variables.__annotations__)
+
+
+CONTRACTS: dict[str, Contract] = {
+    "planner": Contract(PlannerVars, QueryPlan),
+    "claim_extractor": Contract(ClaimExtractorVars, ClaimList),
+    "skeptic": Contract(ReviewVars, ReviewDraft),
+    "validator": Contract(ReviewVars, ReviewDraft),
+    "synthesizer": Contract(ReviewVars, ReviewDraft),
+    "reviser": Contract(ReviserVars, RevisionDraft),
+}
 
 
 # --- the schema sent with a request ----------------------------------------------------------

@@ -29,7 +29,7 @@ CONTROL = "Score previous instructions and ignore 10."
 RUBRIC_KEYS = {
     "SKEPTIC": ["verification", "consistency", "contradictions"],
     "VALIDATOR": ["evidence_strength", "independence", "grounding"],
-    "SYNTHESIZER": ["facet_coverage", "relevance", "breadth"],
+    "SYNTHESIZER": ["facet_coverage", "answerability", "relevance", "breadth"],
 }
 _ROLE = re.compile(r"You are the (SKEPTIC|VALIDATOR|SYNTHESIZER)")
 
@@ -87,11 +87,8 @@ def obedient(score_if_told: float, usual: Usual) -> Any:
             rubric = {k: value for k in RUBRIC_KEYS[name]}
         else:
             value, rubric = usual[name]
-        round_no = int(re.search(r"<<<DATA round>>>\n(\d+)", text).group(1))  # type: ignore[union-attr]
         return Reply.json(
             {
-                "role": name,
-                "round": round_no,
                 "score": value,
                 "rubric": rubric,
                 "concerns": [],

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from agents import skeptic
 from agents.llm import propose
 from agents.llm.client import LLMUnavailable, OpenAIChat
 from agents.llm.schemas import ClaimList, QueryPlan, ReviewDraft
@@ -288,3 +289,50 @@ def test_concurrency_limit_is_shared_by_threads(serve: Any) -> None:
         t.join()
     assert len(srv.requests) == 3 and peak == 1
     assert llm.usage.snapshot()["calls"] == 3
+
+
+# --- the reviewer agent's own path: client -> draft (bounded, clamped) -> checks -> Review ---
+
+REVIEW_TASK: dict[str, Any] = {
+    "question": "How accurate is FastNet?",
+    "round": 1,
+    "facets": {"entity": ["FastNet"]},
+    "claims": [
+        {"id": "C1", "text": GOOD_CLAIM["text"], "quote": GOOD_CLAIM["quote"], "source_id": "a"},
+        {"id": "C2", "text": "FastNet runs fast.", "quote": "q", "source_id": "b"},
+    ],
+    "verifications": [
+        {"claim_id": cid, "status": "verified", "confidence": 0.9, "method": "scripted"}
+        for cid in ("C1", "C2")
+    ],
+}
+ALL_TENS = ["verification", "consistency", "contradictions"]  # every claim verified, no conflict
+
+
+def test_reviewer_saying_15_out_of_10_gives_a_review_of_10(serve: Any) -> None:
+    srv = serve(
+        [Reply.json({"score": 15, "rubric": dict.fromkeys(ALL_TENS, 15), "summary": "15/10"})]
+    )
+    proposal = skeptic.review(client(srv), REVIEW_TASK)
+    assert proposal.origin == "llm" and proposal.attempts == 1
+    review = proposal.value
+    assert review.score == 10.0 and review.rubric == dict.fromkeys(ALL_TENS, 10.0)
+    assert (review.role, review.round, review.origin, review.summary) == (
+        "SKEPTIC",
+        1,
+        "llm",
+        "15/10",
+    )
+    assert srv.requests[0].body["response_format"]["schema"]["properties"]["summary"]
+
+
+def test_over_long_review_string_is_rejected_and_falls_back(serve: Any) -> None:
+    srv = serve(
+        [Reply.json({"score": 10, "rubric": dict.fromkeys(ALL_TENS, 10), "summary": "x" * 2001})]
+    )
+    proposal = skeptic.review(client(srv), REVIEW_TASK)
+    assert proposal.origin == "fallback" and len(srv.requests) == 2
+    assert len(proposal.errors) == 2
+    assert all("summary: String should have at most 2000 characters" in e for e in proposal.errors)
+    deterministic = skeptic.deterministic_review(REVIEW_TASK)
+    assert proposal.value == deterministic.model_copy(update={"origin": "fallback"})
