@@ -20,7 +20,7 @@ from memory.fulltext.model import (
 from memory.text import clean_whitespace
 
 _ARXIV_NEW = re.compile(
-    r"(?:arXiv\s*[:/]?\s*|arxiv\.org/(?:abs|pdf)/)(\d{4}\.\d{4,5})(?:v\d+)?", re.I
+    r"(?:arXiv\s*[:/]?\s*(?:abs/)?|arxiv\.org/(?:abs|pdf)/)(\d{4}\.\d{4,5})(?:v\d+)?", re.I
 )
 _ARXIV_OLD = re.compile(
     r"(?:arXiv\s*[:/]?\s*|arxiv\.org/(?:abs|pdf)/)([a-z-]+(?:\.[A-Z]{2})?/\d{7})", re.I

@@ -16,10 +16,14 @@ from dataclasses import dataclass, field
 
 from memory.fulltext.builder import DocBuilder
 from memory.fulltext.model import ParagraphKind
-from memory.fulltext.pdf_layout import Line
+from memory.fulltext.pdf_layout import Line, Word
 from memory.fulltext.pdf_tables import FIGURE_CAPTION, FoundTable, caption_block
+from memory.text import split_sentences
 
-_NUMBERED = re.compile(r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z].{0,110})$")
+_NUMBERED = re.compile(
+    r"^(?P<num>\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(?P<title>[A-Z\[(“\"‘'].{0,110})$"
+)
+_SUBNUMBER = re.compile(r"^\d{1,2}(?:\.\d{1,2}){1,3}\.?$")
 _LETTERED = re.compile(
     r"^(?:Appendix\s+)?(?P<num>[A-H](?:\.\d{1,2}){0,2})\.?:?\s+(?P<title>[A-Z].{0,110})$"
 )
@@ -45,11 +49,14 @@ def classify_heading(ln: Line, body: float, after_refs: bool) -> tuple[str, str,
     """(number, title, level) when the line is a section heading."""
     text = ln.text.strip()
     styled = ln.bold or ln.size >= body + 0.8 or (text.isupper() and len(text) > 4)
+    styled = styled or (bool(_NUMBERED.match(text)) and _all_styled(ln.words))
     if not styled or len(text) > 120 or len(text.split()) > 14 or text.endswith((",", ";")):
         return None
     m = _NUMBERED.match(text)
-    if m and not m.group("title").endswith(".") and int(m.group("num").split(".")[0]) <= 30:
-        return m.group("num"), m.group("title").strip(), m.group("num").count(".") + 1
+    if m and int(m.group("num").split(".")[0]) <= 30:
+        title = m.group("title").strip()
+        if not title.endswith(".") or _all_styled(ln.words):  # "6.1.2 Italic Title."
+            return m.group("num"), title.rstrip("."), m.group("num").count(".") + 1
     name = _known(text)
     if name is not None:
         return "", text.rstrip(".:"), 1
@@ -57,6 +64,38 @@ def classify_heading(ln: Line, body: float, after_refs: bool) -> tuple[str, str,
     if m and (after_refs or text.startswith("Appendix")) and not text.endswith("."):
         return m.group("num"), m.group("title").strip(), m.group("num").count(".") + 1
     return None
+
+
+def _all_styled(words: Sequence[Word]) -> bool:
+    letters = [w for w in words if re.search(r"[A-Za-z]", w.text)]
+    return bool(letters) and all(w.bold or w.italic for w in letters)
+
+
+def split_runin(ln: Line) -> tuple[tuple[str, str, int], Line] | None:
+    """A numbered run-in heading ('6.1.6 Volunteered Usage. Finally, we ...', the title in
+    bold or italic) split from the text that follows it on the line."""
+    ws = ln.words
+    if len(ws) < 3 or not _SUBNUMBER.match(ws[0].text):
+        return None
+    for k in range(1, min(len(ws) - 1, 15)):
+        if not (ws[k].bold or ws[k].italic):
+            return None
+        if ws[k].text.endswith("."):
+            rest = ws[k + 1 :]
+            if _all_styled(rest[:1]):
+                return None
+            number = ws[0].text.rstrip(".")
+            title = " ".join(w.text for w in ws[1 : k + 1]).rstrip(".")
+            tail = Line(words=list(rest), page=ln.page, col=ln.col).finish()
+            return (number, title, number.count(".") + 1), tail
+    return None
+
+
+def _prose(text: str) -> bool:
+    """Running text (an unheaded abstract), not a block of names and affiliations."""
+    letters = [c for c in text if c.isalpha()]
+    lower = sum(1 for c in letters if c.islower())
+    return len(text) >= 200 and len(split_sentences(text)) >= 2 and lower >= 0.6 * len(letters)
 
 
 def _words_of(text: str) -> list[str]:
@@ -81,7 +120,9 @@ def join_lines(lines: Sequence[Line], vocab: Counter[str]) -> str:
             continue
         m = re.search(r"([A-Za-z]+)-$", out)
         nxt = re.match(r"([a-z][A-Za-z]*)", text)
-        if m and nxt:
+        if m and re.match(r"[A-Z]", text):  # "Hsu-" + "Han", "Semi-" + "Supervised"
+            out += text
+        elif m and nxt:
             joined = (m.group(1) + nxt.group(1)).lower()
             hyphened = f"{m.group(1)}-{nxt.group(1)}".lower()
             if vocab[hyphened] > vocab[joined]:
@@ -131,15 +172,17 @@ class Flow:
     def breaks_before(self, ln: Line) -> bool:
         prev = self.lines[-1]
         size = max(ln.size, 1.0)
-        left, right = self.out.geo.get(ln)
+        left, _ = self.out.geo.get(ln)
         _, prev_right = self.out.geo.get(prev)
         ended = bool(_END.search(prev.text))
         short = prev.x1 < prev_right - 2 * size
         indented = 0.6 * size <= ln.x0 - left <= 4 * size
+        same_column = ln.page == prev.page and ln.col == prev.col
+        if same_column and abs(ln.base - prev.base) < 0.3 * size:
+            return False  # the rest of the same printed line, split off at a wide space
         if abs(ln.size - prev.size) > 0.6 or _BULLET.match(ln.text):
             return True
-        same_column = ln.page == prev.page and ln.col == prev.col and ln.top > prev.top
-        if same_column:
+        if same_column and ln.top > prev.top:
             pitch = self.out.pitch
             if ln.top - prev.top > pitch + 0.45 * size:
                 return True
@@ -217,7 +260,7 @@ class Assembler:
     def front_matter(self, first_heading: str) -> None:
         """Before the first heading: long paragraphs are an unheaded abstract; short ones
         (authors, affiliations) are left out."""
-        kept = [f for f in self.front if len(f[0]) >= 200]
+        kept = [f for f in self.front if _prose(f[0])]
         if kept and first_heading.lower() != "abstract":
             self.doc.section("", "Abstract")
             for text, kind, page in kept:
@@ -260,8 +303,17 @@ class Assembler:
     def line(self, ln: Line, lines: list[Line], skip: set[int], idx: int) -> None:
         head = classify_heading(ln, self.body, self.seen_refs)
         if head is not None:
-            self.heading(*head)
+            number, title, level = head
+            nxt = self.heading_continuation(ln, lines)
+            if nxt is not None:
+                skip.add(id(nxt))
+                title = f"{title} {nxt.text}"
+            self.heading(number, title, level)
             return
+        runin = split_runin(ln)
+        if runin is not None:
+            self.heading(*runin[0])
+            ln = runin[1]
         if FIGURE_CAPTION.match(ln.text):
             block = caption_block(lines, self.position[id(ln)])
             skip.update(id(b) for b in block)
@@ -276,6 +328,27 @@ class Assembler:
             self.main.add(ln)
         else:
             self.side.add(ln)
+
+    def heading_continuation(self, ln: Line, lines: list[Line]) -> Line | None:
+        """The second line of a heading set on two lines, if there is one."""
+        pos = self.position.get(id(ln))
+        if pos is None or pos + 1 >= len(lines):
+            return None
+        nxt = lines[pos + 1]
+        same_place = nxt.page == ln.page and nxt.col == ln.col
+        close = 0 <= nxt.top - ln.bottom < 0.6 * ln.size and abs(nxt.size - ln.size) < 0.3
+        same_style = nxt.bold == ln.bold and (
+            ln.bold
+            or (nxt.text.isupper() and ln.text.isupper())
+            or (_all_styled(nxt.words) and _all_styled(ln.words))
+        )
+        if not (same_place and close and same_style) or len(nxt.text) > 80:
+            return None
+        if _END.search(ln.text):
+            return None
+        if nxt.text.endswith(".") or classify_heading(nxt, self.body, self.seen_refs):
+            return None
+        return nxt
 
     def table(self, found: FoundTable) -> None:
         self.doc.table(found.caption, found.header_rows, found.rows, page=found.page)

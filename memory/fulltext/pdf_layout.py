@@ -303,7 +303,10 @@ def strip_running(pages: list[list[Line]], heights: Sequence[float]) -> int:
     whose shape repeats on several pages, and lone numbers there. Returns how many went."""
 
     def edge(lines: list[Line], h: float) -> list[Line]:
-        return [ln for ln in lines if ln.bottom < 0.11 * h or ln.top > 0.89 * h]
+        """The first and last three lines of a page, when they sit in its top or bottom 15%."""
+        by_top = sorted(lines, key=lambda ln: ln.top)
+        ends = by_top[:3] + by_top[-3:]
+        return [ln for ln in ends if ln.top < 0.15 * h or ln.bottom > 0.85 * h]
 
     counts: Counter[str] = Counter()
     for lines, h in zip(pages, heights, strict=True):
@@ -311,11 +314,12 @@ def strip_running(pages: list[list[Line]], heights: Sequence[float]) -> int:
     need = max(2, int(0.3 * len(pages)))
     removed = 0
     for i, (lines, h) in enumerate(zip(pages, heights, strict=True)):
-        drop = {
+        drop = {id(ln) for ln in edge(lines, h) if counts[_shape(ln.text)] >= need}
+        by_top = sorted(lines, key=lambda ln: ln.top)
+        drop |= {  # a lone number first or last on the page is its number, wherever it sits
             id(ln)
-            for ln in edge(lines, h)
-            if counts[_shape(ln.text)] >= need
-            or re.fullmatch(r"[-–—\s]*(\d{1,4}|[ivxlc]{1,6})[-–—\s]*", ln.text.lower())
+            for ln in by_top[:2] + by_top[-2:]
+            if re.fullmatch(r"[-–—\s]*(\d{1,4}|[ivxlc]{1,6})[-–—\s]*", ln.text.lower())
         }
         removed += len(drop)
         pages[i] = [ln for ln in lines if id(ln) not in drop]

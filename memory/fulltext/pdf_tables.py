@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from memory.fulltext.cells import parse_number
 from memory.fulltext.model import Cell
 from memory.fulltext.pdf_layout import Line, Word
 
@@ -67,7 +68,8 @@ def caption_block(lines: Sequence[Line], start: int) -> list[Line]:
     block = [lines[start]]
     for ln in lines[start + 1 :]:
         prev = block[-1]
-        if ln.page != prev.page or ln.col != prev.col or abs(ln.size - prev.size) > 0.6:
+        aligned = ln.col == prev.col or abs(ln.x0 - block[0].x0) < 3
+        if ln.page != prev.page or not aligned or abs(ln.size - prev.size) > 0.6:
             break
         if ln.top - prev.bottom > 0.6 * prev.size or ln.top < prev.top:
             break
@@ -118,7 +120,7 @@ def _rule_bounds(
     )
     for r in others:
         lo_y, hi_y = sorted((chain[-1].y, r.y))
-        between = [ln for ln in lines if lo_y < ln.top < hi_y and lo <= ln.x0 < hi]
+        between = [ln for ln in lines if lo_y < ln.top < hi_y and ln.x0 < hi and ln.x1 > lo]
         if any(_is_prose(ln, first.x1 - first.x0, body) for ln in between):
             break
         if any(CAPTION.match(ln.text) or FIGURE_CAPTION.match(ln.text) for ln in between):
@@ -126,6 +128,9 @@ def _rule_bounds(
         if r.x0 < first.x0 - 15 or r.x1 > first.x1 + 15:
             break
         chain.append(r)
+    width = first.x1 - first.x0
+    while len(chain) > 1 and chain[-1].x1 - chain[-1].x0 < 0.8 * width:
+        chain.pop()  # a table ends at a full rule, not at a partial (cmidrule) one
     if len(chain) < 2:
         return None
     ys = [r.y for r in chain]
@@ -177,19 +182,64 @@ def _group_rows(lines: Sequence[Line]) -> list[list[Line]]:
     return rows
 
 
+def _coverage(rows: Sequence[Sequence[Word]], lo: int, width: int) -> list[int]:
+    """For each x (1 pt steps from lo), how many rows have a word over it."""
+    cover = [0] * width
+    for r in rows:
+        hit = [False] * width
+        for w in r:
+            for x in range(max(0, int(w.x0) - lo), min(int(w.x1) - lo + 1, width)):
+                hit[x] = True
+        for x, h in enumerate(hit):
+            cover[x] += h
+    return cover
+
+
+def _side_kinds(rows: Sequence[Sequence[Word]], a: float, b: float, body: float) -> int:
+    """How many sides of the band [a, b] hold numbers in most rows (0, 1 or 2): number
+    columns are set closer together than the words of a text cell are."""
+    both = left_num = right_num = 0
+    for r in rows:
+        left = [w for w in r if a - body <= w.x1 <= a + 1]
+        right = [w for w in r if b - 1 <= w.x0 <= b + body]
+        if left and right:
+            both += 1
+            wl, wr = max(left, key=lambda w: w.x1), min(right, key=lambda w: w.x0)
+            left_num += parse_number(wl.text)[0] is not None
+            right_num += parse_number(wr.text)[0] is not None
+    if not both:
+        return 0
+    return (left_num >= 0.6 * both) + (right_num >= 0.6 * both)
+
+
 def _columns(rows: Sequence[Sequence[Word]], body: float) -> list[float]:
-    """x positions separating columns: gaps that no row with most of the cells covers."""
-    if not rows:
+    """x positions separating columns: bands that (nearly) no row covers with a word, half an
+    em wide between words, 0.3 em beside a number column, 0.15 em between two number columns
+    (tight number columns are set closer than the words of a text cell are), with words
+    after it in at least 30% of the rows. A row spanning columns is tolerated when it is one
+    in ten; in a results table only rows with numbers count."""
+    multi = [r for r in rows if len(r) >= 2]
+    if not multi:
         return []
-    most = max(len(r) for r in rows)
-    full = [r for r in rows if len(r) >= 0.6 * most] or list(rows)
-    spans = sorted((w.x0, w.x1) for r in full for w in r)
+    numeric = [r for r in multi if sum(bool(re.search(r"\d", w.text)) for w in r) >= 2]
+    if len(numeric) >= max(2, len(multi) // 2):
+        multi = numeric  # group titles spanning the columns of a results table carry no numbers
+    lo = int(min(w.x0 for r in multi for w in r))
+    hi = int(max(w.x1 for r in multi for w in r)) + 1
+    cover = _coverage(multi, lo, hi - lo + 1)
+    allowed = len(multi) // 10
     seps: list[float] = []
-    right = spans[0][1]
-    for x0, x1 in spans[1:]:
-        if x0 - right > 0.25 * body:
-            seps.append((right + x0) / 2)
-        right = max(right, x1)
+    start: int | None = None
+    for x, n in enumerate(cover + [len(multi) + 1]):
+        if n <= allowed and start is None:
+            start = x
+        elif n > allowed and start is not None:
+            a, b, wide = lo + start, lo + x, x - start
+            need = (0.5, 0.3, 0.15)[_side_kinds(multi, a, b, body)] if wide < 0.5 * body else 0
+            after = sum(1 for r in multi if any(w.x0 >= b - 1 for w in r))
+            if start > 0 and wide >= need * body and after >= 0.3 * len(multi):
+                seps.append((a + b) / 2)
+            start = None
     return seps
 
 
@@ -241,16 +291,59 @@ def _fill(
     table.consumed.update(id(ln) for ln in inside)
     rows = sorted(_group_rows(sorted(inside, key=lambda ln: ln.top)), key=lambda r: r[0].top)
     word_rows = [[w for ln in row for w in ln.words] for row in rows]
-    seps = _columns(word_rows, body)
     full = (
         [r for r in rules if r.x1 - r.x0 >= 0.8 * max(x.x1 - x.x0 for x in rules)] if rules else []
     )
     head_end = full[1].y if len(full) >= 3 else None
+    body_words = [
+        words
+        for k, (row, words) in enumerate(zip(rows, word_rows, strict=True))
+        if (row[0].top > head_end if head_end is not None else k > 0)
+    ]
+    # columns from the body rows: header cells span several columns and would hide the gaps
+    seps = _columns(body_words if len(body_words) >= 2 else word_rows, body)
+    body_rows: list[tuple[float, list[Cell]]] = []
     for k, (row, words) in enumerate(zip(rows, word_rows, strict=True)):
         cells = _cells(words, seps)
         # without a mid rule, the first row names the columns
         is_head = row[0].top < head_end if head_end is not None else k == 0 and len(rows) > 1
-        (table.header_rows if is_head and not table.rows else table.rows).append(cells)
+        if is_head and not body_rows:
+            table.header_rows.append(cells)
+        else:
+            body_rows.append((row[0].top, cells))
+    table.rows = _merge_wrapped(body_rows)
+
+
+def _merge_wrapped(rows: list[tuple[float, list[Cell]]]) -> list[list[Cell]]:
+    """Join the lines of cells wrapped over several lines. Only when row spacing is clearly
+    two-valued (lines of one row close together, rows further apart) and neither line holds a
+    number: with even spacing there is no telling a wrapped cell from the next row, and rows
+    stay as printed."""
+    if len(rows) < 3:
+        return [cells for _, cells in rows]
+    gaps = [b[0] - a[0] for a, b in zip(rows, rows[1:], strict=False)]
+    small = min(gaps)
+    if small <= 0 or max(gaps) < 1.4 * small:
+        return [cells for _, cells in rows]
+    merged: list[list[Cell]] = [rows[0][1]]
+    for gap, (_, cells) in zip(gaps, rows[1:], strict=True):
+        prev = merged[-1]
+        plain = all(c.colspan == 1 and c.number is None for c in prev + cells)
+        plain = plain and len(prev) == len(cells)  # rows of numbers are never wrapped text
+        if gap < 1.2 * small and plain:
+            merged[-1] = [_join(a, b) for a, b in zip(prev, cells, strict=True)]
+        else:
+            merged.append(cells)
+    return merged
+
+
+def _join(a: Cell, b: Cell) -> Cell:
+    if not b.text:
+        return a
+    if not a.text:
+        return b
+    text = a.text[:-1] + b.text if re.search(r"[a-z]-$", a.text) else f"{a.text} {b.text}"
+    return Cell.parse(text, bold=a.bold and b.bold, italic=a.italic and b.italic)
 
 
 def find_tables(
