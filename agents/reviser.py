@@ -8,7 +8,7 @@ from typing import Any
 from agents.facets import content_tokens
 from agents.llm import Proposal, propose
 from agents.llm.schemas import MAX_QUERY_CHARS, ReviserVars, RevisionDraft
-from agents.verifier import name_tokens
+from agents.verification.claims import name_tokens
 from memory.models import Claim, FacetCoverage, Facets, Review, RevisionPlan, SearchQuery
 
 

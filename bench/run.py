@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from agents.claim_extractor import ClaimSet, is_measurable  # noqa: E402
 from agents.facets import content_tokens  # noqa: E402
-from agents.planner import QueryPlan  # noqa: E402
+from agents.llm.schemas import PlannedQuery, QueryPlan  # noqa: E402
 from memory.models import Claim, Review, RevisionPlan, SearchQuery  # noqa: E402
 
 T = TypeVar("T", bound=BaseModel)
@@ -70,7 +70,7 @@ class SleepyLLM:
             n = int(v["num_queries"])
             return QueryPlan(
                 queries=[
-                    SearchQuery(text=" ".join(words[i : i + 3]), purpose="stand-in")
+                    PlannedQuery(text=" ".join(words[i : i + 3]), purpose="stand-in")
                     for i in range(n)
                 ]
             )

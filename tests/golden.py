@@ -17,8 +17,8 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _SECONDS = re.compile(r"\b\d+(?:\.\d+)? s\b")
 _HASH = re.compile(r"\b[0-9a-f]{64}\b")
-# keys whose values are clock readings or durations
-_VOLATILE = {"start", "end", "wall_s", "retrieved_at", "started_at", "at", "submitted_at"}
+# keys whose values are clock readings or durations (and the byte sizes of files that hold them)
+_VOLATILE = {"start", "end", "wall_s", "retrieved_at", "started_at", "at", "submitted_at", "bytes"}
 
 
 def _scrub(text: str, home: Path) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from agents import claim_extractor, conflicts
 from agents import facets as facets_mod
-from agents import verifier as verifier_mod
+from agents.verification import claims as claim_verification
 from graph.instrument import Env
 from graph.nodes.retrieval import ensure_indexed
 from graph.state import ReadTask, ResearchState
@@ -52,7 +52,7 @@ def verify_claims(state: ResearchState, env: Env) -> dict[str, Any]:
     memory = ensure_indexed(env, state)
     verifier = env.services.verifier()
     method = getattr(verifier, "name", env.settings.verifier) if verifier else "none"
-    results = verifier_mod.verify_claims(
+    results = claim_verification.verify_claims(
         claims, memory, papers, verifier, method, env.settings.evidence_k
     )
     for v in results:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agents.claim_extractor import is_measurable
-from agents.verifier import subject_names, verify_claims
+from agents.verification.claims import subject_names, verify_claims
 from memory.models import Claim, DocVerdict, EvidenceDoc, Paper, Passage
 
 
