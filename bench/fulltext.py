@@ -1,0 +1,205 @@
+"""Full-text readers on the shared data: speed, GROBID-TEI paragraph recall, tables found.
+
+    python bench/fulltext.py [--data DIR] [--json OUT]
+
+Prints, from one run over every file in ../shared/data/fulltext (or --data):
+  - PDF: pages, seconds and pages/s per file and overall (pdfplumber/pdfminer, one core);
+  - unarXive: papers/s for the 34-paper JSONL, with and without JSON decoding;
+  - LaTeXML HTML: files/s;
+  - TEI paragraph recall per PDF that has GROBID output beside it, in the three comparison
+    forms of memory.fulltext.tei (strict; spaces ignored; spaces and 1-2 digit footnote marks
+    ignored, the acceptance figure), with the missed paragraphs' count;
+  - sections, paragraphs, references and tables (with cell counts) found per file.
+Every figure is measured in this run; CPU load from other processes skews the speeds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from memory.fulltext import FullText, read_fulltext  # noqa: E402
+from memory.fulltext.latexml import parse_latexml  # noqa: E402
+from memory.fulltext.pdf import parse_pdf  # noqa: E402
+from memory.fulltext.tei import paragraph_recall, read_tei  # noqa: E402
+from memory.fulltext.unarxive import parse_record, read_unarxive  # noqa: E402
+
+DATA = Path(os.environ.get("SOVEREIGN_SHARED_DATA", REPO.parent / "shared" / "data")) / "fulltext"
+
+
+def _shape(doc: FullText) -> dict[str, Any]:
+    """What was found in one file."""
+    return {
+        "sections": len(doc.sections),
+        "paragraphs": len(doc.paragraphs),
+        "references": len(doc.references),
+        "tables": len(doc.tables),
+        "tables_with_cells": sum(1 for t in doc.tables if t.rows),
+        "cells": sum(len(r) for t in doc.tables for r in t.header_rows + t.rows),
+        "figures": len(doc.figures),
+        "warnings": doc.warnings,
+    }
+
+
+def _pdf_pages(data: bytes) -> int:
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return len(pdf.pages)
+
+
+def bench_pdf(folder: Path) -> dict[str, Any]:
+    files: dict[str, Any] = {}
+    total_pages, total_s = 0, 0.0
+    for path in sorted(folder.glob("*.pdf")):
+        data = path.read_bytes()
+        pages = _pdf_pages(data)
+        start = time.perf_counter()
+        doc = parse_pdf(data)
+        seconds = time.perf_counter() - start
+        total_pages += pages
+        total_s += seconds
+        row: dict[str, Any] = {"pages": pages, "seconds": round(seconds, 2)}
+        row["pages_per_s"] = round(pages / seconds, 2) if seconds else None
+        row.update(_shape(doc))
+        tei = path.with_name(path.stem + ".tei.xml")
+        if tei.exists():
+            sections = read_tei(tei)
+            row["tei_recall"] = {}
+            for name, squash, marks in (
+                ("strict", False, False),
+                ("no_spaces", True, False),
+                ("no_spaces_no_marks", True, True),
+            ):
+                r = paragraph_recall(sections, doc, squash=squash, drop_marks=marks)
+                row["tei_recall"][name] = {
+                    "recovered": r.recovered,
+                    "total": r.total,
+                    "ratio": round(r.ratio, 3),
+                }
+        files[path.name] = row
+    overall = round(total_pages / total_s, 2) if total_s else None
+    return {
+        "files": files,
+        "pages": total_pages,
+        "seconds": round(total_s, 2),
+        "pages_per_s": overall,
+    }
+
+
+def bench_unarxive(folder: Path) -> dict[str, Any]:
+    files: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        start = time.perf_counter()
+        papers, skipped = read_unarxive(path)
+        with_json = time.perf_counter() - start
+        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        start = time.perf_counter()
+        for rec in records:
+            parse_record(rec)
+        parse_only = time.perf_counter() - start
+        files[path.name] = {
+            "papers": len(papers),
+            "skipped": len(skipped),
+            "papers_per_s": round(len(papers) / with_json, 1),
+            "papers_per_s_parse_only": round(len(records) / parse_only, 1),
+            "sections": sum(len(p.sections) for p in papers),
+            "paragraphs": sum(len(p.paragraphs) for p in papers),
+            "references": sum(len(p.references) for p in papers),
+            "tables_caption_only": sum(len(p.tables) for p in papers),
+        }
+    return files
+
+
+def bench_html(folder: Path) -> dict[str, Any]:
+    files: dict[str, Any] = {}
+    total_s = 0.0
+    for path in sorted(folder.glob("*.html")):
+        data = path.read_bytes()
+        start = time.perf_counter()
+        doc = parse_latexml(data, paper_id=path.stem)
+        seconds = time.perf_counter() - start
+        total_s += seconds
+        files[path.name] = {"seconds": round(seconds, 3), **_shape(doc)}
+    rate = round(len(files) / total_s, 1) if total_s else None
+    return {"files": files, "files_per_s": rate}
+
+
+def bench_eprint(folder: Path) -> dict[str, Any]:
+    """The LaTeX e-print reader, when one is present and readable."""
+    out: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.gz")):
+        start = time.perf_counter()
+        try:
+            doc = read_fulltext(path, fmt="latex")
+        except Exception as e:  # report, do not stop the bench
+            out[path.name] = {"error": str(e)}
+            continue
+        out[path.name] = {"seconds": round(time.perf_counter() - start, 2), **_shape(doc)}
+    return out
+
+
+def _print(results: dict[str, Any]) -> None:
+    pdf = results["pdf"]
+    print(f"PDF: {pdf['pages']} pages in {pdf['seconds']} s = {pdf['pages_per_s']} pages/s")
+    for name, row in pdf["files"].items():
+        print(
+            f"  {name:28} {row['pages']:3} p {row['pages_per_s']:6} p/s  "
+            f"sec {row['sections']:3} para {row['paragraphs']:4} ref {row['references']:4} "
+            f"tables {row['tables']} ({row['tables_with_cells']} with cells, {row['cells']} cells)"
+        )
+        for form, r in row.get("tei_recall", {}).items():
+            print(f"      TEI recall [{form}]: {r['recovered']}/{r['total']} = {r['ratio']:.3f}")
+    for name, row in results["unarxive"].items():
+        print(
+            f"unarXive {name}: {row['papers']} papers ({row['skipped']} skipped), "
+            f"{row['papers_per_s']} papers/s with JSON decoding, "
+            f"{row['papers_per_s_parse_only']} parse only; {row['paragraphs']} paragraphs, "
+            f"{row['references']} references, {row['tables_caption_only']} caption-only tables"
+        )
+    html = results["html"]
+    print(f"LaTeXML HTML: {html['files_per_s']} files/s")
+    for name, row in html["files"].items():
+        print(
+            f"  {name:30} sec {row['sections']:3} para {row['paragraphs']:4} "
+            f"ref {row['references']:3} tables {row['tables']} ({row['cells']} cells)"
+        )
+    for name, row in results["eprint"].items():
+        print(f"e-print {name}: {row}")
+    # Research-run comparison (full text vs abstract-only wall time): placeholder. It is measured
+    # once the graph reads full text; the graph does not yet, so there is nothing to time here.
+    print("research run, full text vs abstract only: not measured (the graph reads abstracts)")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=DATA, help="the shared fulltext/ folder")
+    ap.add_argument("--json", dest="json_out", type=Path)
+    args = ap.parse_args()
+    if not args.data.exists():
+        print(f"shared data {args.data} is absent (set SOVEREIGN_SHARED_DATA)", file=sys.stderr)
+        return 2
+    results = {
+        "pdf": bench_pdf(args.data / "pdf"),
+        "unarxive": bench_unarxive(args.data / "unarxive"),
+        "html": bench_html(args.data / "arxiv_html"),
+        "eprint": bench_eprint(args.data / "arxiv_src"),
+        "research_run_full_text_vs_abstract": None,  # placeholder: see _print
+    }
+    _print(results)
+    if args.json_out:
+        args.json_out.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
