@@ -67,7 +67,8 @@ class Paper(BaseModel):
 
 
 class Passage(BaseModel):
-    """One hit from vector memory: a whole paper (sentence_index None) or one abstract sentence."""
+    """One hit from vector memory: a whole paper, one abstract sentence (sentence_index), or
+    one full-text paragraph (passage_id, with its location such as '§4.2 Results')."""
 
     id: str
     source_id: str = Field(description="arXiv id without version")
@@ -78,6 +79,8 @@ class Passage(BaseModel):
     score: float = Field(description="Cosine similarity in [-1, 1]; higher is closer")
     year: int | None = None
     categories: list[str] = Field(default_factory=list)
+    passage_id: str | None = None
+    location: str | None = None
 
 
 # --- run-level records ------------------------------------------------------------------------

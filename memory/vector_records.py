@@ -13,9 +13,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from memory.embeddings import Embedder, get_embedder
+from memory.fulltext.model import FullTextPassage
 from memory.models import Passage, split_arxiv_id
 
-Kind = Literal["paper", "sentence"]
+Kind = Literal["paper", "sentence", "passage"]
 EF_NAME = "sovereign"
 EMBED_CHUNK = 256  # texts per embedding call between progress reports
 
@@ -111,6 +112,11 @@ def chroma_embedding_function(embedder: Embedder) -> Any:
     return _EF_CLASS(embedder)
 
 
+# The embedding model reads ~256 tokens; a paragraph's vector comes from its opening (the
+# record keeps the whole text, and the limit stays far below the embedders' input check).
+PASSAGE_EMBED_CHARS = 4000
+
+
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -198,6 +204,37 @@ class SourceRecords(BaseModel):
         return out
 
 
+class PassageRecords(BaseModel):
+    """One source's full-text passages (paragraph level), stored beside its paper record and
+    replaced as a set: passages of an earlier reading or version go when a new set arrives."""
+
+    id: str
+    version: int
+    title: str
+    passages: list[FullTextPassage]
+
+    def records(self) -> list[StoredRecord]:
+        out = []
+        for p in self.passages:
+            out.append(
+                StoredRecord(
+                    id=f"{self.id}v{self.version}#{p.paragraph_id}",
+                    embed_text=p.text[:PASSAGE_EMBED_CHARS],
+                    document=p.text,
+                    metadata={
+                        "source_id": self.id,
+                        "version": self.version,
+                        "title": self.title,
+                        "kind": "passage",
+                        "passage_id": p.paragraph_id,
+                        "location": p.location,
+                        "hash": content_hash(p.text),
+                    },
+                )
+            )
+        return out
+
+
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -209,7 +246,10 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 def to_passage(rid: str, doc: str, meta: dict[str, Any], distance: float) -> Passage:
     idx = meta.get("sentence_index")
     year = meta.get("year")
+    location = meta.get("location")
     return Passage(
+        passage_id=str(meta["passage_id"]) if meta.get("passage_id") else None,
+        location=str(location) if location else None,
         id=rid,
         source_id=str(meta.get("source_id", "")),
         version=int(meta.get("version", 1)),

@@ -13,11 +13,13 @@ from urllib.parse import urlparse
 
 from memory.embeddings import Embedder, EmbeddingConfig, embedder_from_config
 from memory.errors import ServiceUnavailable, UserError
+from memory.fulltext.model import FullTextPassage
 from memory.models import Paper, Passage
 from memory.vector_records import (
     EMBED_CHUNK,
     Document,
     Kind,
+    PassageRecords,
     SourceRecords,
     StoredRecord,
     UpsertStats,
@@ -190,6 +192,45 @@ class VectorMemory:
             )
         return self._upsert(sources, sentences, progress)
 
+    def upsert_passages(
+        self, source_id: str, version: int, title: str, passages: Sequence[FullTextPassage]
+    ) -> UpsertStats:
+        """Store one source's full-text paragraphs (kind "passage"), replacing any earlier set
+        of that source. Idempotent: unchanged paragraphs are neither re-embedded nor rewritten."""
+        sid = base_id(source_id)
+        group = PassageRecords(id=sid, version=version, title=title, passages=list(passages))
+        wanted = group.records()
+        with self._guard("read"):
+            got = self._collection.get(
+                where={"$and": [{"source_id": sid}, {"kind": "passage"}]}, include=["metadatas"]
+            )
+        existing = {
+            rid: dict(m or {}) for rid, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
+        keep = {r.id for r in wanted}
+        stale = [rid for rid in existing if rid not in keep]
+        fresh = [r for r in wanted if existing.get(r.id, {}).get("hash") != r.metadata["hash"]]
+        vectors = self.embedder.embed_passages([r.embed_text for r in fresh]) if fresh else []
+        with self._guard("write"):
+            batch = min(1000, self._client.get_max_batch_size())
+            for start in range(0, len(fresh), batch):
+                part = fresh[start : start + batch]
+                self._collection.upsert(
+                    ids=[r.id for r in part],
+                    embeddings=vectors[start : start + batch],
+                    documents=[r.document for r in part],
+                    metadatas=[r.metadata for r in part],
+                )
+            for ids in chunks(stale, batch):
+                self._collection.delete(ids=list(ids))
+        return UpsertStats(
+            documents=1,
+            sentences=0,
+            embedded=len(fresh),
+            unchanged=len(wanted) - len(fresh),
+            removed=len(stale),
+        )
+
     def _upsert(
         self,
         sources: list[SourceRecords],
@@ -243,6 +284,8 @@ class VectorMemory:
                 if meta.get("source_id") != sid or rid in keep:
                     continue
                 old_version = int(meta.get("version", 0)) != src.version
+                if meta.get("kind") == "passage" and not old_version:
+                    continue  # full-text passages are replaced by upsert_passages only
                 if old_version or with_sentences or meta.get("kind") == "paper":
                     stale.append(rid)
         to_embed = [r for r in wanted if existing.get(r.id, {}).get("hash") != r.metadata["hash"]]
@@ -334,8 +377,8 @@ class VectorMemory:
             raise UserError("query_many takes a list of texts, not one string")
         if k < 1:
             raise UserError(f"k must be at least 1, got {k}")
-        if kind not in ("paper", "sentence"):
-            raise UserError(f"kind must be 'paper' or 'sentence', got {kind!r}")
+        if kind not in ("paper", "sentence", "passage"):
+            raise UserError(f"kind must be 'paper', 'sentence' or 'passage', got {kind!r}")
         if not texts:
             return []
         vectors = self.embedder.embed_queries(list(texts))
