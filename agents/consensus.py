@@ -23,9 +23,13 @@ class Draft:
     conflicts: list[Conflict]
     coverage: list[FacetCoverage]
     target_status: str
+    threshold: float | None = None  # the run's pass mark, when the task carries its settings
 
     @classmethod
     def from_task(cls, task: dict[str, Any]) -> Draft:
+        """A review task as sent by the graph; the pass mark comes from the run's own settings
+        (`settings_used`), so it is never retyped here."""
+        threshold = (task.get("settings_used") or {}).get("consensus_threshold")
         return cls(
             question=task["question"],
             round=task["round"],
@@ -36,6 +40,7 @@ class Draft:
             conflicts=[Conflict.model_validate(c) for c in task.get("conflicts", [])],
             coverage=[FacetCoverage.model_validate(c) for c in task.get("coverage", [])],
             target_status=task.get("target_status", "none_named"),
+            threshold=None if threshold is None else float(threshold),
         )
 
     @property
@@ -139,7 +144,7 @@ def review_with(
         "coverage": [
             c.model_dump(include={"facet", "value", "covered", "note"}) for c in draft.coverage
         ],
-        "threshold": task.get("settings_used", {}).get("consensus_threshold", 6.5),
+        "threshold": draft.threshold,
     }
     ids = {c.id for c in draft.claims}
     reference = fallback()  # the evidence-derived review: an LLM may word it, not move it

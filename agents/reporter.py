@@ -1,268 +1,226 @@
-"""Write the Markdown report and the run's JSON file. Every number comes from the state; no
-stored or shown field is cut (titles, abstracts, claims and quotes appear whole)."""
+"""Write the Markdown report and the run's JSON file from the run's record. Every number comes
+from `RunRecord` (computed there once); no stored or shown field is cut (titles, abstracts,
+claims and quotes appear whole). The report's layout is the template `templates/report.md.j2`;
+this module gathers what it shows."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from memory.models import Claim, Paper
+from memory.run import RunInfo, RunRecord
 
 RESULTS_FMT = (
     "{n} papers retrieved. {m} claims extracted, {k} verified. "
     "Tribunal: {s:.2f}/10 → {decision} (revision_round={r}). Policy: {policy}."
 )
+MARKS = {"verified": "✓", "contradicted": "✗ contradicted"}  # anything else: "×"
+CITING = ("SUPPORT", "CONTRADICT")  # evidence labels the report links to
 
 
-def summary(state: dict[str, Any]) -> dict[str, Any]:
-    """The numbers the report states, computed from the state (tests compare the two)."""
-    threshold = float(state.get("settings_used", {}).get("consensus_threshold", 6.5))
-    consensus = float(state.get("consensus", 0.0))
-    return {
-        "papers_retrieved": len(state.get("papers", [])),
-        "claims_extracted": len(state.get("claims", [])),
-        "claims_verified": sum(
-            1 for v in state.get("verifications", []) if v["status"] == "verified"
-        ),
-        "consensus": consensus,
-        "decision": "APPROVE" if consensus >= threshold else "REJECT",
-        "revision_round": int(state.get("revision_round", 0)),
-        "policy": state.get("policy", "ESCALATE_TO_OWNER"),
-        "conflicts": len(state.get("conflicts", [])),
-        "queries": len(state.get("queries", [])),
-    }
+def summary(record: RunRecord) -> dict[str, Any]:
+    """The numbers the report states (run.json's "summary"); tests compare the two."""
+    return record.figures().model_dump(mode="json")
 
 
-def results_line(state: dict[str, Any]) -> str:
-    s = summary(state)
+def results_line(record: RunRecord) -> str:
+    f = record.figures()
     return RESULTS_FMT.format(
-        n=s["papers_retrieved"],
-        m=s["claims_extracted"],
-        k=s["claims_verified"],
-        s=s["consensus"],
-        decision=s["decision"],
-        r=s["revision_round"],
-        policy=s["policy"],
+        n=f.papers_retrieved,
+        m=f.claims_extracted,
+        k=f.claims_verified,
+        s=f.consensus,
+        decision=f.decision,
+        r=f.revision_round,
+        policy=f.policy,
     )
 
 
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")  # the table's only special char
+def cell(text: Any) -> str:
+    """A Markdown table cell: `|` is the table's only special character, newlines end rows."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _abs(arxiv_id: str, papers: dict[str, dict[str, Any]]) -> str:
-    paper = papers.get(arxiv_id)
-    return (paper or {}).get("abs_url") or f"https://arxiv.org/abs/{arxiv_id}"
+def _source_text(s: dict[str, Any]) -> str:
+    if s.get("arxiv_url"):
+        return f"arXiv API at {s.get('arxiv_url')}"
+    return "local arXiv mirror" if s.get("arxiv_mode") == "mirror" else "arXiv API (online)"
 
 
-def methodology(state: dict[str, Any], run_info: dict[str, Any]) -> str:
-    s = state.get("settings_used", {})
-    emb = run_info.get("embedding", {})
-    source = (
-        f"arXiv API at {s.get('arxiv_url')}"
-        if s.get("arxiv_url")
-        else ("local arXiv mirror" if s.get("arxiv_mode") == "mirror" else "arXiv API (online)")
-    )
-    rounds = 1 + int(state.get("revision_round", 0))
-    verifier = run_info.get("verifier", s.get("verifier"))
-    ver_text = (
-        f"TF-IDF cosine (unigrams+bigrams, threshold={s.get('tfidf_threshold')})"
-        if verifier == "tfidf"
-        else f"'{verifier}' verifier"
-        + (f" ({run_info['verifier_detail']})" if run_info.get("verifier_detail") else "")
-    )
-    llm = (
-        f"LLM proposals from {s.get('llm_model')} at {s.get('llm_base_url')}, accepted only when "
-        "grounded"
-        if s.get("llm_base_url")
-        else "no LLM: deterministic agents"
-    )
-    usage = run_info.get("llm_usage")
+def _verifier_text(s: dict[str, Any], info: RunInfo) -> str:
+    if info.verifier == "tfidf":
+        return f"TF-IDF cosine (unigrams+bigrams, threshold={s.get('tfidf_threshold')})"
+    detail = f" ({info.verifier_detail})" if info.verifier_detail else ""
+    return f"'{info.verifier}' verifier{detail}"
+
+
+def _llm_text(s: dict[str, Any], info: RunInfo) -> str:
+    if not s.get("llm_base_url"):
+        text = "no LLM: deterministic agents"
+    else:
+        text = (
+            f"LLM proposals from {s.get('llm_model')} at {s.get('llm_base_url')}, accepted only "
+            "when grounded"
+        )
+    usage = info.llm_usage
     if usage:
-        llm += (
+        text += (
             f" ({usage.get('calls', 0)} LLM calls, {usage.get('prompt_tokens', 0)} prompt + "
             f"{usage.get('completion_tokens', 0)} completion tokens in this process)"
         )
+    return text
+
+
+def methodology(record: RunRecord, info: RunInfo) -> str:
+    """One paragraph: how the run searched, embedded, verified and reviewed, as it actually ran
+    (`info`) within the settings it was given."""
+    s = record.settings_used
+    emb = info.embedding
     dim = emb.get("dim")
     return (
-        f"Multi-query search of the {source} ({s.get('num_queries')} parallel queries per round, "
-        f"relevance-sorted, up to {s.get('max_results_per_query')} results each); "
-        f"{rounds} search round(s), {len(state.get('queries', []))} queries in total. "
+        f"Multi-query search of the {_source_text(s)} ({s.get('num_queries')} parallel queries "
+        f"per round, relevance-sorted, up to {s.get('max_results_per_query')} results each); "
+        f"{1 + record.revision_round} search round(s), {len(record.queries)} queries in total. "
         f"Vector memory: {emb.get('backend', s.get('embedding_backend'))} embeddings "
         f"{emb.get('model', 'unknown')} (dim={dim if dim is not None else 'unknown'}). "
         f"Claims: whole abstract sentences bearing on the question's facets, vacuous ones "
         f"dropped, at most {s.get('max_claims')}. Verification against other sources only "
-        f"({s.get('evidence_k')} nearest per claim): {ver_text}. Tribunal: 3-role parallel review "
-        f"(SKEPTIC/VALIDATOR/SYNTHESIZER), revision when consensus < "
-        f"{s.get('consensus_threshold')} for at most {s.get('max_revisions')} round(s). {llm}."
+        f"({s.get('evidence_k')} nearest per claim): {_verifier_text(s, info)}. Tribunal: "
+        f"3-role parallel review (SKEPTIC/VALIDATOR/SYNTHESIZER), revision when consensus < "
+        f"{s.get('consensus_threshold')} for at most {s.get('max_revisions')} round(s). "
+        f"{_llm_text(s, info)}."
     )
 
 
-def uncertainties(state: dict[str, Any], run_info: dict[str, Any]) -> list[str]:
-    out: list[str] = []
-    for event in state.get("provenance", []):
-        if event["kind"] in ("fallback", "degraded", "error", "info"):
-            out.append(
-                f"{event['kind']} in {event['node']} (round {event['round']}): {event['message']}"
-            )
-    for err in state.get("search_log", []):
-        if err.get("error"):
-            out.append(f"search '{err['query']}' failed: {err['error']}")
-    for conflict in state.get("conflicts", []):
-        out.append(f"conflicting numbers: {conflict['note']}")
-    for cov in state.get("coverage", []):
-        if not cov["covered"]:
-            out.append(cov["note"] or f"{cov['facet']} '{cov['value']}' not covered")
-    unverified = [
-        v["claim_id"] for v in state.get("verifications", []) if v["status"] != "verified"
+def uncertainties(record: RunRecord, info: RunInfo) -> list[str]:
+    """Everything a reader should discount the report by, in the order it happened."""
+    out = [
+        f"{e.kind} in {e.node} (round {e.round}): {e.message}"
+        for e in record.provenance
+        if e.kind in ("fallback", "degraded", "error", "info")
     ]
+    out += [f"search '{s.query}' failed: {s.error}" for s in record.search_log if s.error]
+    out += [f"conflicting numbers: {c.note}" for c in record.conflicts]
+    out += [c.note or f"{c.facet} '{c.value}' not covered" for c in record.uncovered()]
+    unverified = [v.claim_id for v in record.unverified()]
     if unverified:
         out.append(
             f"{len(unverified)} claim(s) found no support in another retrieved source: "
             + ", ".join(unverified)
         )
-    if run_info.get("verifier") == "tfidf":
+    if info.verifier == "tfidf":
         out.append(
             "TF-IDF similarity is topical overlap, not entailment: a weak verification signal"
         )
-    if not state.get("settings_used", {}).get("llm_base_url"):
+    if not record.settings_used.get("llm_base_url"):
         out.append("reviews are computed from the evidence by fixed rubrics (no LLM judgement)")
     return out
 
 
-def render(state: dict[str, Any], run_info: dict[str, Any]) -> str:
-    papers = {p["arxiv_id"]: p for p in state.get("papers", [])}
-    target = state.get("target")
-    if target:
-        papers.setdefault(target["arxiv_id"], target)
-    question = state.get("question", "")
-    started = state.get("started_at") or datetime.now().isoformat()
-    day = datetime.fromisoformat(started).strftime("%B %-d, %Y")
-    lines: list[str] = [f"# SOVEREIGN: {question}", "", "SOVEREIGN Research Kernel  "]
-    lines += ["Autonomous draft — Owner review required before publication", "", day, ""]
-    lines += ["## Abstract", ""]
-    if target:
-        lines += [target["abstract"].strip(), ""]
-        lines += [
-            f"*Analysed paper:* [{target['title']}]({_abs(target['arxiv_id'], papers)}) "
-            f"(arXiv {target['arxiv_id']})",
-            "",
-        ]
-    else:
-        lines += [f"No paper was analysed: {state.get('target_note', 'no target paper')}.", ""]
-    lines += ["## 1 Introduction", ""]
-    if target:
-        lines.append(f"Analysis of: {target['title']}. Research goal: {question}")
-    else:
-        lines.append(f"Research goal: {question}")
-    if state.get("input_error"):
-        lines.append(f"\nThe question could not be analysed: {state['input_error']}.")
-    if state.get("target_status") in ("not_found", "unavailable"):
-        lines.append(f"\n{state.get('target_note')}.")
-    if state.get("halted"):
-        lines.append(f"\nThe analysis stopped early: {state['halted']}.")
-    facets = state.get("facets") or {}
-    shown = [f"{k}: {', '.join(v)}" for k, v in facets.items() if v]
-    if shown:
-        lines.append("\nFacets of the question — " + "; ".join(shown) + ".")
-    lines += ["", "## 2 Methodology", "", methodology(state, run_info), ""]
-    lines += ["## 3 Results", "", results_line(state), ""]
-    for reason in state.get("policy_reasons", []):
-        lines.append(f"- Policy reason: {reason}")
-    history = state.get("consensus_history", [])
-    if history:
-        lines.append(
-            "- Consensus by round: "
-            + ", ".join(f"round {h['round']}: {h['consensus']:.2f}" for h in history)
-        )
-    for plan in state.get("revision_plans", []):
-        qs = "; ".join(q["text"] for q in plan["queries"])
-        lines.append(f"- Revision round {plan['round']} searched: {qs or '(no new query)'}")
-    lines += ["", "## 4 Answerability", ""]
-    coverage = state.get("coverage", [])
-    if not coverage:
-        lines.append("No facet could be checked against evidence.")
-    for cov in coverage:
-        if cov["covered"]:
-            lines.append(
-                f"- Covered — {cov['facet']} '{cov['value']}': " + ", ".join(cov["source_ids"])
-            )
-        else:
-            lines.append(f"- Not covered — {cov['note']}")
-    lines += ["", "## 5 Uncertainties", ""]
-    lines += [f"- {u}" for u in uncertainties(state, run_info)] or ["- none recorded"]
-    lines += ["", "## 6 Extracted Claims", ""]
-    verifs = {v["claim_id"]: v for v in state.get("verifications", [])}
-    if state.get("claims"):
-        lines += [
-            "| ID | Claim | Source | Verified | Confidence | Evidence |",
-            "|---|---|---|---|---|---|",
-        ]
-    for claim in state.get("claims", []):
-        v = verifs.get(claim["id"], {"status": "unverified", "confidence": 0.0, "evidence": []})
-        mark = {"verified": "✓", "contradicted": "✗ contradicted"}.get(v["status"], "×")
-        links = [
-            f"[{e['doc_id']}]({_abs(e['doc_id'], papers)})"
-            for e in v.get("evidence", [])
-            if e["label"] in ("SUPPORT", "CONTRADICT")
-        ]
-        lines.append(
-            f"| {claim['id']} | {_cell(claim['text'])} | "
-            f"[{claim['source_id']}]({_abs(claim['source_id'], papers)}) | {mark} | "
-            f"{v['confidence']:.2f} | {', '.join(links) or '—'} |"
-        )
-    if not state.get("claims"):
-        lines.append("No claim bearing on the question was extracted.")
-    if state.get("conflicts"):
-        lines += ["", "### Conflicts", ""]
-        lines += [f"- {c['note']}" for c in state["conflicts"]]
-    if state.get("dropped_claims"):
-        lines += ["", "### Dropped sentences", ""]
-        lines += [
-            f"- ({d['source_id']}) {d['text']} — {d['reason']}" for d in state["dropped_claims"]
-        ]
-    lines += ["", "## 7 Reviews", ""]
-    last_round = max((r["round"] for r in state.get("reviews", [])), default=None)
-    for r in state.get("reviews", []):
-        if r["round"] != last_round:
-            continue
-        rubric = ", ".join(f"{k} {v:.2f}" for k, v in r["rubric"].items())
-        lines.append(
-            f"**{r['role']}** {r['score']:.2f}/10 ({rubric}; {r['origin']}). {r['summary']}"
-        )
-        for c in r["concerns"]:
-            ids = f" [{', '.join(c['claim_ids'])}]" if c["claim_ids"] else ""
-            lines.append(f"- {c['severity']}: {c['text']}{ids}")
-        lines.append("")
-    if state.get("owner_decision"):
-        d = state["owner_decision"]
-        lines += [f"Owner decision: {d.get('decision')} by {d.get('who')}: {d.get('note')}", ""]
-    lines += ["## References", ""]
-    cited = []
-    if target:
-        cited.append(target["arxiv_id"])
-    for claim in state.get("claims", []):
-        cited.append(claim["source_id"])
-        for e in verifs.get(claim["id"], {}).get("evidence", []):
-            if e["label"] in ("SUPPORT", "CONTRADICT"):
-                cited.append(e["doc_id"])
-    seen: set[str] = set()
-    for pid in cited:
-        if pid in seen:
-            continue
-        seen.add(pid)
-        title = papers.get(pid, {}).get("title", "")
-        lines.append(f"- [{pid}] {title} <{_abs(pid, papers)}>")
-    return "\n".join(lines).rstrip() + "\n"
+@dataclass(frozen=True)
+class ClaimRow:
+    """One row of the claims table: the claim, its verdict mark, confidence and the sources
+    whose evidence supports or contradicts it."""
+
+    claim: Claim
+    mark: str
+    confidence: float
+    evidence: list[str]
 
 
-def write(state: dict[str, Any], run_info: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
-    """report.md and run.json (the full state, the numbers and run info) side by side."""
+class _Papers:
+    """Retrieved papers (plus the target) by id, for titles and links."""
+
+    def __init__(self, record: RunRecord) -> None:
+        self.by_id: dict[str, Paper] = record.paper_index()
+        if record.target:
+            self.by_id.setdefault(record.target.arxiv_id, record.target)
+
+    def link(self, arxiv_id: str) -> str:
+        paper = self.by_id.get(arxiv_id)
+        return (paper.abs_url if paper else "") or f"https://arxiv.org/abs/{arxiv_id}"
+
+    def title(self, arxiv_id: str) -> str:
+        paper = self.by_id.get(arxiv_id)
+        return paper.title if paper else ""
+
+
+def _claim_rows(record: RunRecord) -> list[ClaimRow]:
+    rows = []
+    for claim in record.claims:
+        v = record.verification_of(claim.id)
+        cited = [e.doc_id for e in (v.evidence if v else []) if e.label in CITING]
+        status = v.status if v else "unverified"
+        rows.append(ClaimRow(claim, MARKS.get(status, "×"), v.confidence if v else 0.0, cited))
+    return rows
+
+
+def _references(record: RunRecord, rows: list[ClaimRow]) -> list[str]:
+    """Cited ids in order of first mention: the target, then each claim's source and evidence."""
+    cited = [record.target.arxiv_id] if record.target else []
+    for row in rows:
+        cited += [row.claim.source_id, *row.evidence]
+    return list(dict.fromkeys(cited))
+
+
+@cache
+def _templates() -> Environment:
+    env = Environment(
+        loader=PackageLoader("agents", "templates"),
+        autoescape=False,  # Markdown: the one escape needed is the table cell filter
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=StrictUndefined,
+    )
+    env.filters["cell"] = cell
+    env.filters["f2"] = lambda x: f"{float(x):.2f}"
+    return env
+
+
+def render(record: RunRecord, info: RunInfo) -> str:
+    started = record.started_at or datetime.now().isoformat()
+    papers = _Papers(record)
+    rows = _claim_rows(record)
+    text = (
+        _templates()
+        .get_template("report.md.j2")
+        .render(
+            record=record,
+            target=record.target,
+            day=datetime.fromisoformat(started).strftime("%B %-d, %Y"),
+            facets=[(k, v) for k, v in record.facets.model_dump().items() if v],
+            methodology=methodology(record, info),
+            results=results_line(record),
+            uncertainties=uncertainties(record, info),
+            rows=rows,
+            reviews=record.final_reviews(),
+            references=_references(record, rows),
+            link=papers.link,
+            title=papers.title,
+        )
+    )
+    return text.rstrip() + "\n"
+
+
+def write(record: RunRecord, info: RunInfo, out_dir: Path) -> tuple[Path, Path]:
+    """report.md and run.json (the numbers, what ran and the whole record) side by side."""
     out_dir.mkdir(parents=True, exist_ok=True)
     report = out_dir / "report.md"
     data = out_dir / "run.json"
-    report.write_text(render(state, run_info), encoding="utf-8")
-    payload = {"summary": summary(state), "run_info": run_info, "state": state}
+    report.write_text(render(record, info), encoding="utf-8")
+    payload = {
+        "summary": summary(record),
+        "run_info": info.model_dump(mode="json", exclude_none=True),
+        "state": record.state_json(),
+    }
     data.write_text(
         json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
     )

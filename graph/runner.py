@@ -13,10 +13,12 @@ from typing import Any
 
 from langgraph.types import Command
 
+from agents.reporter import results_line
 from graph.services import Services
 from graph.settings import Settings
 from graph.state import new_run_id
 from memory.errors import UserError
+from memory.run import RunRecord
 
 Progress = Callable[[str, dict[str, Any]], None]
 
@@ -154,46 +156,44 @@ def list_runs(settings: Settings) -> list[str]:
 
 
 def describe(values: dict[str, Any]) -> str:
-    """The `sovereign show` summary of a run's state."""
-    from agents.reporter import results_line
+    """The `sovereign show` summary of a run: `values` is a snapshot from `run_research`,
+    `resume_run` or `load_run` (the state plus LangGraph's `_next` and `_interrupts`), read
+    through `RunRecord` like every other consumer of a run."""
+    record = RunRecord.from_state(values)
+    lines = [f"run {record.run_id}: {record.question}", _paper_line(record)]
+    if record.decided:
+        lines.append(results_line(record))
+        lines += [f"  - {reason}" for reason in record.policy_reasons]
+    if record.report_path:
+        lines.append(f"report: {record.report_path}")
+        lines.append(f"json:   {record.json_path}")
+    if record.publication:
+        lines.append(f"publication: {record.publication.report_id} {record.publication.status}")
+    if record.owner_decision:
+        d = record.owner_decision
+        lines.append(f"owner: {d.decision} by {d.who}: {d.note}")
+    lines.append(_status_line(record.run_id, values.get("_interrupts"), values.get("_next")))
+    if record.timings:
+        wall = max(t.end for t in record.timings) - min(t.start for t in record.timings)
+        lines.append(f"wall time of recorded steps: {wall:.1f} s over {len(record.timings)} steps")
+    return "\n".join(lines)
 
-    lines = [f"run {values.get('run_id')}: {values.get('question', '')}"]
-    target = values.get("target")
-    lines.append(
-        f"paper: {target['arxiv_id']} {target['title']}"
-        if target
-        else f"paper: none ({values.get('target_note', '')})"
-    )
-    if values.get("policy"):
-        lines.append(results_line(values))
-        for reason in values.get("policy_reasons", []):
-            lines.append(f"  - {reason}")
-    if values.get("report_path"):
-        lines.append(f"report: {values['report_path']}")
-        lines.append(f"json:   {values.get('json_path')}")
-    if values.get("publication"):
-        pub = values["publication"]
-        lines.append(f"publication: {pub.get('report_id')} {pub.get('status')}")
-    if values.get("owner_decision"):
-        d = values["owner_decision"]
-        lines.append(f"owner: {d['decision']} by {d['who']}: {d['note']}")
-    if values.get("_interrupts"):
-        lines.append(
-            f"status: awaiting owner review — sovereign review {values.get('run_id')} "
+
+def _paper_line(record: RunRecord) -> str:
+    if record.target:
+        return f"paper: {record.target.arxiv_id} {record.target.title}"
+    return f"paper: none ({record.target_note})"
+
+
+def _status_line(run_id: str, interrupts: Any, pending: Any) -> str:
+    if interrupts:
+        return (
+            f"status: awaiting owner review — sovereign review {run_id} "
             "--approve|--reject --note '...'"
         )
-    elif values.get("_next"):
-        lines.append(
-            f"status: unfinished (next: {', '.join(values['_next'])}) — "
-            f"sovereign resume {values.get('run_id')}"
-        )
-    else:
-        lines.append("status: finished")
-    timings = values.get("timings", [])
-    if timings:
-        wall = max(t["end"] for t in timings) - min(t["start"] for t in timings)
-        lines.append(f"wall time of recorded steps: {wall:.1f} s over {len(timings)} steps")
-    return "\n".join(lines)
+    if pending:
+        return f"status: unfinished (next: {', '.join(pending)}) — sovereign resume {run_id}"
+    return "status: finished"
 
 
 def progress_printer(stream: Any, started: float | None = None) -> Progress:

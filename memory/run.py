@@ -7,7 +7,7 @@ It lives at the bottom (`memory`) because the publication store below the agents
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,7 +24,7 @@ from memory.models import (
     Verification,
 )
 
-RUN_RECORD_VERSION = "run-record-v1"
+RUN_RECORD_VERSION: Final = "run-record-v1"
 TargetStatus = Literal["resolved", "not_found", "none_named", "unavailable", "ambiguous"]
 
 
@@ -94,6 +94,21 @@ class RunInfo(_Record):
     llm_usage: dict[str, Any] | None = None
 
 
+class RunFigures(_Record):
+    """The numbers a report states about its run (run.json's "summary"); computed once, by
+    `RunRecord.figures`, so the report, `sovereign show` and the tests cannot disagree."""
+
+    papers_retrieved: int
+    claims_extracted: int
+    claims_verified: int
+    consensus: float
+    decision: Literal["APPROVE", "REJECT"]
+    revision_round: int
+    policy: str
+    conflicts: int
+    queries: int
+
+
 class RunRecord(_Record):
     """A run as it stands (finished, halted or paused for the owner)."""
 
@@ -155,8 +170,44 @@ class RunRecord(_Record):
     def max_revisions(self) -> int:
         return int(self.settings_used["max_revisions"])
 
+    @property
+    def passes_tribunal(self) -> bool:
+        """The tribunal's verdict: consensus at or above the run's own pass mark."""
+        return self.consensus >= self.consensus_threshold
+
+    @property
+    def decided(self) -> bool:
+        """Whether the policy has spoken; `policy` has a default, so a run stopped before the
+        policy node is told apart by the field never having been set."""
+        return "policy" in self.model_fields_set
+
+    def figures(self) -> RunFigures:
+        return RunFigures(
+            papers_retrieved=len(self.papers),
+            claims_extracted=len(self.claims),
+            claims_verified=len(self.verified()),
+            consensus=self.consensus,
+            decision="APPROVE" if self.passes_tribunal else "REJECT",
+            revision_round=self.revision_round,
+            policy=self.policy,
+            conflicts=len(self.conflicts),
+            queries=len(self.queries),
+        )
+
     def verified(self) -> list[Verification]:
         return [v for v in self.verifications if v.status == "verified"]
+
+    def unverified(self) -> list[Verification]:
+        """Verifications that found no support (unverified or contradicted)."""
+        return [v for v in self.verifications if v.status != "verified"]
+
+    def uncovered(self) -> list[FacetCoverage]:
+        return [c for c in self.coverage if not c.covered]
+
+    def final_reviews(self) -> list[Review]:
+        """The reviews of the last round held (earlier rounds are history)."""
+        last = max((r.round for r in self.reviews), default=None)
+        return [r for r in self.reviews if r.round == last]
 
     def paper_index(self) -> dict[str, Paper]:
         return {p.arxiv_id: p for p in self.papers}

@@ -1,5 +1,6 @@
 """Realistic final research states for publication tests, built from the shared records
-(`memory.models.Paper`, `memory.models.*`) under the keys of `graph/state.py`."""
+(`memory.models.Paper`, `memory.models.*`) under the keys of `graph/state.py`, and the
+`RunRecord` they read into."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from memory.models import (
     Role,
     Verification,
 )
+from memory.run import RunRecord
 
 ROLES: tuple[Role, Role, Role] = ("SKEPTIC", "VALIDATOR", "SYNTHESIZER")
 WHEN = datetime(2026, 5, 28, 12, 0, tzinfo=UTC)
@@ -196,5 +198,19 @@ def sample_state(
         "provenance": [
             ProvenanceEvent(node="search", kind="info", message="4 queries").model_dump(mode="json")
         ],
-        "timings": [{"node": "search", "seconds": 1.5}],
+        "timings": [
+            {
+                "node": "search_arxiv",
+                "role": "searcher",
+                "round": 0,
+                "start": WHEN.timestamp(),
+                "end": WHEN.timestamp() + 1.5,
+                "wall_s": 1.5,
+            }
+        ],
     }
+
+
+def sample_record(tmp: Path, run_id: str = "run-alpha", **kw: Any) -> RunRecord:
+    """`sample_state` read as the typed record every consumer of a run takes."""
+    return RunRecord.from_state(sample_state(tmp, run_id, **kw))

@@ -15,10 +15,11 @@ from graph.instrument import Env
 from graph.state import ResearchState
 from memory.errors import UserError
 from memory.publication import record_run
+from memory.run import RunInfo, RunRecord
 
 
 def apply_policy(state: ResearchState, env: Env) -> dict[str, Any]:
-    decision, reasons = policy.decide(dict(state), env.settings.consensus_threshold)
+    decision, reasons = policy.decide(RunRecord.from_state(dict(state)))
     env.log.info("decision", policy=decision, reasons=reasons)
     return {"policy": decision, "policy_reasons": reasons}
 
@@ -29,22 +30,22 @@ def _out_dir(state: ResearchState, env: Env) -> Path:
     return env.settings.runs_dir / (env.run_id or "unnamed")
 
 
-def run_info(env: Env) -> dict[str, Any]:
+def run_info(env: Env) -> RunInfo:
     """What the services actually were (model, dimension, verifier), for the Methodology."""
     services = env.services
-    info: dict[str, Any] = {"embedding": dict(services.embedding_info)}
+    info = RunInfo(embedding=dict(services.embedding_info))
     try:
         ver = services.verifier()
-        info["verifier"] = getattr(ver, "name", env.settings.verifier) if ver else "none"
+        info.verifier = getattr(ver, "name", env.settings.verifier) if ver else "none"
         describe = getattr(ver, "describe", None)
         if callable(describe):
-            info["verifier_detail"] = str(describe())
+            info.verifier_detail = str(describe())
     except UserError:
-        info["verifier"] = "unavailable"
+        info.verifier = "unavailable"
     llm = services.llm() if env.settings.llm_base_url else None
     usage = getattr(llm, "usage", None)
     if usage is not None:
-        info["llm_usage"] = usage.snapshot()
+        info.llm_usage = usage.snapshot()
     return info
 
 
@@ -53,8 +54,9 @@ def write_report(state: ResearchState, env: Env) -> dict[str, Any]:
     full: dict[str, Any] = dict(state)
     full["report_path"] = str(out / "report.md")
     full["json_path"] = str(out / "run.json")
-    report, data = reporter.write(full, run_info(env), out)
-    results = reporter.results_line(full)
+    record = RunRecord.from_state(full)
+    report, data = reporter.write(record, run_info(env), out)
+    results = reporter.results_line(record)
     env.log.info("decision", report=str(report), json=str(data), results=results)
     return {"report_path": str(report), "json_path": str(data)}
 
@@ -78,7 +80,8 @@ def owner_review(state: ResearchState, env: Env) -> dict[str, Any]:
     }
     env.log.info("decision", owner_decision=record)
     full = dict(state, owner_decision=record)
-    reporter.write(full, run_info(env), Path(str(state["report_path"])).parent)
+    out = Path(str(state["report_path"])).parent
+    reporter.write(RunRecord.from_state(full), run_info(env), out)
     update = _record_publication(full, env, "owner_review")
     update["owner_decision"] = record
     return update

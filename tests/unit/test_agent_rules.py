@@ -12,6 +12,7 @@ from agents.facets import coverage, extract_facets
 from agents.policy import decide
 from agents.resolver import resolve_target
 from memory.models import Claim, Concern, Facets, Review
+from memory.run import RunRecord
 from tests.unit.graph_fakes import KeywordSearch, load_fixture
 
 
@@ -109,31 +110,45 @@ def test_select_claims_dedupes_and_numbers_by_relevance() -> None:
     assert [(x.id, x.source_id) for x in chosen] == [("C1", "p2"), ("C2", "p1")]
 
 
-def _state(**kw: Any) -> dict[str, Any]:
+def _record(**kw: Any) -> RunRecord:
+    """A decided-upon draft: one verified claim, every facet covered, no conflict."""
     base: dict[str, Any] = {
+        "settings_used": {"consensus_threshold": 6.5, "max_revisions": 2},
         "consensus": 7.0,
-        "claims": [{"id": "C1"}],
-        "verifications": [{"claim_id": "C1", "status": "verified"}],
+        "claims": [
+            {"id": "C1", "text": "A reaches 1%.", "quote": "A reaches 1%.", "source_id": "p1"}
+        ],
+        "verifications": [
+            {"claim_id": "C1", "status": "verified", "confidence": 0.9, "method": "t"}
+        ],
         "coverage": [{"facet": "metric", "value": "accuracy", "covered": True}],
         "conflicts": [],
         "target_status": "resolved",
     }
     base.update(kw)
-    return base
+    return RunRecord.from_state(base)
 
 
 def test_policy_needs_all_three_conditions() -> None:
-    assert decide(_state(), 6.5)[0] == "AUTO_APPROVE"
-    assert decide(_state(consensus=6.4), 6.5)[0] == "ESCALATE_TO_OWNER"
-    unverified = [{"claim_id": "C1", "status": "unverified"}]
-    assert decide(_state(verifications=unverified), 6.5)[0] == "ESCALATE_TO_OWNER"
+    assert decide(_record())[0] == "AUTO_APPROVE"
+    assert decide(_record(consensus=6.4))[0] == "ESCALATE_TO_OWNER"
+    unverified = [{"claim_id": "C1", "status": "unverified", "confidence": 0.1, "method": "t"}]
+    assert decide(_record(verifications=unverified))[0] == "ESCALATE_TO_OWNER"
     gap = [{"facet": "benchmark", "value": "Winoground", "covered": False}]
-    policy, reasons = decide(_state(coverage=gap), 6.5)
+    policy, reasons = decide(_record(coverage=gap))
     assert policy == "ESCALATE_TO_OWNER" and "Winoground" in reasons[0]
     conflict = [
         {"note": "two values", "metric": "m", "setting": "s", "claim_ids": [], "values": []}
     ]
-    assert decide(_state(conflicts=conflict), 6.5)[0] == "ESCALATE_TO_OWNER"
+    assert decide(_record(conflicts=conflict))[0] == "ESCALATE_TO_OWNER"
+
+
+def test_policy_pass_mark_is_the_runs_own() -> None:
+    strict = {"consensus_threshold": 7.5, "max_revisions": 2}
+    policy, reasons = decide(_record(settings_used=strict))
+    assert policy == "ESCALATE_TO_OWNER" and reasons == ["tribunal consensus 7.00 < 7.5"]
+    lenient = {"consensus_threshold": 5.0, "max_revisions": 2}
+    assert decide(_record(consensus=5.0, settings_used=lenient))[0] == "AUTO_APPROVE"
 
 
 def test_review_check_rejects_unknown_claims_and_bad_scores() -> None:
