@@ -13,11 +13,11 @@ from typing import Any
 
 from graph.runner import resume_run
 from graph.settings import Settings
+from graph.site.builder import build_site
 from memory.errors import UserError
 from memory.publication.pending import paused_runs
 from memory.publication.runview import report_id_for
 from memory.publication.service import apply_decision, correct, store_for
-from memory.publication.site.builder import build_site
 from memory.publication.store import STATUSES
 
 

@@ -1,4 +1,5 @@
-"""Publication: manifests, quality tiers, owner review, corrections and the public site."""
+"""Publication: manifests, quality tiers, owner review and corrections (the public site that
+shows published runs is `graph/site`)."""
 
 from memory.publication.runview import report_id_for
 from memory.publication.service import (

@@ -13,9 +13,9 @@ import pytest
 from graph.cli import main
 from graph.runner import load_run, run_research
 from graph.settings import load_settings
+from graph.site.builder import build_site
 from memory.publication import report_id_for, store_for
 from memory.publication.pending import paused_runs
-from memory.publication.site.builder import build_site
 from tests.unit.graph_fakes import fake_services
 
 pytestmark = pytest.mark.integration

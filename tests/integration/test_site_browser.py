@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from graph.cli.publication import serve
+from graph.site.builder import build_site
 from memory.publication import report_id_for, store_for
-from memory.publication.site.builder import build_site
 from tests.conftest import REPO, get_free_port
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from graph.site.builder import build_site, graph_data
 from memory.publication import apply_decision, record_run, store_for
-from memory.publication.site.builder import build_site, graph_data
 from tests.pub_samples import sample_state
 
 EVIL = 'Attack <script>window.__pwned = 1</script> & "quotes"'

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.site.html import esc, page
 from memory.publication import quality
 from memory.publication.contracts import CONTRACTS
 from memory.publication.manifest import METHOD
-from memory.publication.site.html import esc, page
 
 
 def _method_params(reports: list[dict[str, Any]]) -> str:

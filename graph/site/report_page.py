@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph.site.html import arxiv_link, esc, fmt_date, page, table
 from memory.publication.manifest import CORRECTION_CONTRACT, PROVENANCE_CONTRACT
 from memory.publication.quality import DIMENSIONS
-from memory.publication.site.html import arxiv_link, esc, fmt_date, page, table
 
 PUBLIC_NOTE_LEVEL = (
     "Descriptive verification status: a claim is source-grounded when a verifier supports it "

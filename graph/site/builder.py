@@ -6,19 +6,19 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from agents.facets import benchmark_mentions
+from graph.site.docs_pages import about_page, mathematics_page
+from graph.site.html import esc, fmt_date, page, script_json
+from graph.site.report_page import report_page
 from memory.publication.contracts import CONTRACTS, schema
 from memory.publication.quality import TIER_NAMES
 from memory.publication.runview import canonical_json, sha256_text
 from memory.publication.service import to_record
-from memory.publication.site.docs_pages import about_page, mathematics_page
-from memory.publication.site.html import esc, fmt_date, page, script_json
-from memory.publication.site.report_page import report_page
 from memory.publication.store import PublicationStore
 
 VISIBLE = ("published", "retracted")
@@ -115,23 +115,12 @@ def _index_page(reports: list[dict[str, Any]]) -> str:
     return page("Index", body, scripts=("site.js",))
 
 
-def _mentions() -> Callable[[str], list[str]] | None:
-    """The kernel's benchmark recogniser (known names plus *QA/*Bench-shaped tokens); imported
-    lazily because memory/ must not depend on agents/ at import time."""
-    try:
-        from agents.facets import benchmark_mentions
-    except ImportError:
-        return None
-    return benchmark_mentions
-
-
 def _benchmark_names(rep: dict[str, Any], claim: dict[str, Any]) -> set[str]:
     """Benchmarks a claim names: recognised in its text or quote, plus the question's benchmark
     facets that the claim mentions (the claim's `setting` also holds conditions, so it is not
     used as a name)."""
     text = f"{claim['text']} {claim['quote']}"
-    mentions = _mentions()
-    names = set(mentions(text)) if mentions else set()
+    names = set(benchmark_mentions(text))  # known names plus *QA/*Bench-shaped tokens
     folded = f" {text.casefold()} "
     for bench in (rep["state"].get("facets") or {}).get("benchmark") or []:
         if str(bench).strip() and str(bench).casefold() in folded:
@@ -230,7 +219,7 @@ def build_site(store: PublicationStore, out_dir: Path, progress: bool = False) -
     """Write the whole site into `out_dir` (created; existing files are overwritten)."""
     out_dir = Path(out_dir)
     reports = collect(store)
-    assets = resources.files("memory.publication.site").joinpath("assets")
+    assets = resources.files("graph.site").joinpath("assets")
     (out_dir / "assets").mkdir(parents=True, exist_ok=True)
     for name in ASSETS:
         _write(out_dir / "assets" / name, assets.joinpath(name).read_text(encoding="utf-8"))

@@ -1,1 +1,0 @@
-"""Static site builder for the public index."""
