@@ -1,13 +1,20 @@
-"""Shared fixtures: where the real data lives, a free loopback port, an isolated SOVEREIGN_HOME."""
+"""Shared fixtures: where the real data lives, a free loopback port, an isolated SOVEREIGN_HOME;
+how tests find the components `.ci/install` provides (fail under CI, skip elsewhere); the test
+summary `.ci/run` prints (counts and skip reasons)."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
@@ -15,11 +22,47 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SOVEREIGN_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+def in_ci() -> bool:
+    """CI=true (or 1/yes): every component `.ci/install` provides must be there."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def require_component(name: str, reason: str) -> NoReturn:
+    """`name` is missing: under CI the test fails with one line (CI promised to provide it),
+    elsewhere it skips with the same line."""
+    message = f"{name} is missing: {reason}"
+    if in_ci():
+        pytest.fail(f"{message} [CI=true: .ci/install must provide it]", pytrace=False)
+    pytest.skip(message)
+
+
+def console_script(*names: str, hint: str) -> str:
+    """The first of `names` found the way users run it: beside sys.executable (a venv that is
+    not activated), then on PATH; none found: require_component with `hint` (how to get it)."""
+    here = Path(sys.executable).parent  # not resolved: a venv's python is a symlink
+    for beside in (here / name for name in names):
+        if beside.is_file() and os.access(beside, os.X_OK):
+            return str(beside)
+    for found in map(shutil.which, names):
+        if found is not None:
+            return found
+    require_component(" / ".join(names), f"not beside {sys.executable} nor on PATH ({hint})")
+
+
+def import_component(module: str, hint: str) -> ModuleType:
+    """importlib.import_module(module), or require_component(module, hint)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        require_component(module, f"{exc} ({hint})")
+
+
 def shared_file(rel: str) -> Path:
-    """Path under ../shared/data, or skip the test with the reason."""
+    """Path under ../shared/data; absent: require_component (CI lays ../shared beside the clone)."""
     path = SHARED_DATA / rel
     if not path.exists():
-        pytest.skip(f"shared data {path} is absent (set SOVEREIGN_SHARED_DATA)")
+        require_component("shared data", f"{path} is absent (clone beside ../shared, or set "
+                          "SOVEREIGN_SHARED_DATA)")  # fmt: skip
     return path
 
 
@@ -55,3 +98,28 @@ def sovereign_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("SOVEREIGN_HOME", str(home))
     return home
+
+
+SUMMARY_KEYS = ("passed", "skipped", "failed", "error", "xfailed", "xpassed", "deselected")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """With SOVEREIGN_TEST_SUMMARY=FILE (.ci/run sets it): write the counts and every skip
+    reason there, so the end of the CI log says what was not exercised."""
+    target = os.environ.get("SOVEREIGN_TEST_SUMMARY")
+    if not target:
+        return
+    stats = terminalreporter.stats
+    counts = {key: len(stats.get(key, [])) for key in SUMMARY_KEYS}
+    shown = [f"{n} {'errors' if key == 'error' else key}" for key, n in counts.items()
+             if n or key in SUMMARY_KEYS[:4]]  # fmt: skip
+    reasons: Counter[str] = Counter()
+    for report in stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = str(longrepr[2] if isinstance(longrepr, tuple) else longrepr)
+        test_file = report.nodeid.split("::")[0]
+        reasons[f"{test_file}: {reason.removeprefix('Skipped: ')}"] += 1
+    none = "" if reasons else " none"
+    lines = ["tests: " + ", ".join(shown), f"skipped (not exercised):{none}"]
+    lines += [f"  [{n}] {reason}" for reason, n in sorted(reasons.items())]
+    Path(target).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -15,7 +15,7 @@ import pytest
 
 from agents.llm.client import OpenAIChat, make_llm
 from graph.settings import Settings
-from tests.conftest import get_free_port
+from tests.conftest import get_free_port, require_component
 from tests.unit.graph_fakes import fake_services
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -44,7 +44,7 @@ def _skip_reason() -> str | None:
 def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     reason = _skip_reason()
     if reason:
-        pytest.skip(reason)
+        require_component("llama.cpp server / SmolLM2 GGUF", reason)
     from agents.llm.server import LlamaServer
 
     log = tmp_path_factory.mktemp("llama") / "server.log"

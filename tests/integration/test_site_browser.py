@@ -17,12 +17,10 @@ import pytest
 from graph.cli.publication import serve
 from graph.site.builder import build_site
 from memory.publication import report_id_for, store_for
-from tests.conftest import REPO, get_free_port
+from tests.conftest import REPO, console_script, get_free_port, import_component
 
 pytestmark = pytest.mark.integration
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 ARTIFACTS = REPO / "tests" / "artifacts" / "site"
 EVIL_PREFIX = 'FlexMoE <script>window.__pwned = 1</script> & "friends":'
 FIELDS = (
@@ -119,15 +117,14 @@ def site() -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip("Debian chromium/chromium-driver not installed (apt-get install chromium "
-                    "chromium-driver)")  # fmt: skip
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed")
+    chromium = console_script("chromium", "chromium-browser", hint="apt-get install chromium")
+    chromedriver = console_script("chromedriver", hint="apt-get install chromium-driver")
+    webdriver: Any = import_component("selenium.webdriver", "pip install -e '.[dev]'")
     from selenium.webdriver.chrome.service import Service
 
     profile = tempfile.mkdtemp(prefix="sovereign-chromium-")
     opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
+    opts.binary_location = chromium
     for flag in (
         "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -135,7 +132,7 @@ def browser() -> Iterator[Any]:
     ):  # fmt: skip
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
     driver.set_page_load_timeout(60)
     shutil.rmtree(ARTIFACTS, ignore_errors=True)  # only this run's screenshots
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -4,9 +4,7 @@ it with langgraph_sdk: create a thread, stream a run node by node, read the fina
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import get_free_port, run_cli
+from tests.conftest import console_script, get_free_port, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "graph" / "mirror_small.jsonl"
@@ -27,13 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 def _langgraph_bin() -> str:
-    path = Path(sys.executable).with_name("langgraph")
-    if path.exists():
-        return str(path)
-    found = shutil.which("langgraph")  # e.g. a venv that reuses system site-packages
-    if found is None:
-        pytest.skip("langgraph CLI is not installed (pip install -e '.[dev]')")
-    return found
+    return console_script("langgraph", hint="langgraph-cli comes with pip install -e '.[dev]'")
 
 
 def test_langgraph_dev_streams_a_run(tmp_path: Path) -> None:

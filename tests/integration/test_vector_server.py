@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 import uuid
@@ -15,7 +14,7 @@ import pytest
 
 from memory.embeddings import HashingEmbedder
 from memory.vector_store import VectorMemory
-from tests.conftest import get_free_port
+from tests.conftest import console_script, get_free_port
 from tests.unit.test_vector_store import (  # noqa: F401  (collected here against the server)
     MakeMemory,
     test_bad_input_writes_nothing,
@@ -40,9 +39,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    exe = shutil.which("chroma")
-    if exe is None:
-        pytest.skip("the `chroma` CLI (installed with chromadb) is not on PATH")
+    exe = console_script("chroma", hint="installed with chromadb: pip install -e .")
     data = tmp_path_factory.mktemp("chroma-server")
     port = get_free_port()
     log = (data / "server.log").open("wb")

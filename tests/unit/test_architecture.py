@@ -5,12 +5,10 @@ the graph's wiring stays readable in one screen."""
 from __future__ import annotations
 
 import ast
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest import console_script
 
 REPO = Path(__file__).resolve().parents[2]
 ROOMS = ("agents", "graph", "memory", "prompts")
@@ -18,20 +16,9 @@ MAX_MODULE_LINES = 500
 MAX_BUILDER_LINES = 150
 
 
-def _console_script(name: str) -> str:
-    """Beside the interpreter first (a venv not on PATH), then on PATH."""
-    beside = Path(sys.executable).with_name(name)
-    if beside.exists():
-        return str(beside)
-    found = shutil.which(name)
-    if found is None:
-        pytest.fail(f"{name} is not installed (it comes with the dev extra: pip install -e .[dev])")
-    return found
-
-
 def test_rooms_import_downward_only() -> None:
     done = subprocess.run(
-        [_console_script("lint-imports"), "--no-cache"],
+        [console_script("lint-imports", hint="pip install import-linter"), "--no-cache"],
         cwd=REPO,
         capture_output=True,
         text=True,

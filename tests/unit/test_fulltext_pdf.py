@@ -13,7 +13,7 @@ import pytest
 from memory.fulltext import FullText, FullTextError, read_fulltext
 from memory.fulltext.pdf import parse_pdf
 from memory.fulltext.tei import paragraph_recall, read_tei
-from tests.conftest import shared_file
+from tests.conftest import import_component, shared_file
 
 # file: (arXiv id from the margin stamp, min sections, min paragraphs, min references)
 PDFS = {
@@ -173,7 +173,7 @@ def test_bad_pdfs_raise_one_clear_error() -> None:
 
 
 def test_encrypted_pdf_raises_and_empty_password_reads() -> None:
-    pypdf = pytest.importorskip("pypdf")
+    pypdf = import_component("pypdf", "pip install -e '.[dev]'")
     source = shared_file("fulltext/pdf/2304.02623v1.pdf").read_bytes()
 
     def encrypted(user_password: str) -> bytes:
