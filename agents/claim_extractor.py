@@ -1,6 +1,7 @@
-"""Extract claims that bear on the question from retrieved abstracts. A claim is a whole
-source sentence (its verbatim quote), never cut; sentences with no measurable content
-("the field has made significant strides") are dropped and recorded as dropped."""
+"""Extract claims that bear on the question from what a source offers: its abstract and, when
+its full text was read, its body sentences and table rows (`agents/reading.py`). A claim is a
+whole source statement (its verbatim quote) with its place, never cut; statements with no
+measurable content ("the field has made significant strides") are dropped and recorded."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from agents.facets import (
 )
 from agents.llm import Proposal, propose
 from agents.llm.schemas import ClaimDraft, ClaimExtractorVars, ClaimList
+from agents.reading import Unit, source_units
+from memory.fulltext.model import FullText
 from memory.models import Claim, Facets, Paper
-from memory.text import quote_in_source, split_sentences
+from memory.text import quote_in_source
 
 _UNIT = r"(?:%|×|x\b|times\b|points?\b|pp\b|[BMK]\b|ms\b|s\b|tokens?\b|fps\b|GB\b|MB\b|dB\b)"
 _QUANTITY = re.compile(
@@ -126,82 +129,100 @@ class ClaimSet(BaseModel):
 MAX_SOURCES_PER_ROUND = 12  # sources read per round (each is one parallel branch)
 
 
+def _dropped(unit: Unit, paper: Paper, rel: float) -> dict[str, Any]:
+    return {
+        "text": unit.text,
+        "source_id": paper.arxiv_id,
+        "sentence_index": unit.sentence_index,
+        "location": unit.location,
+        "relevance": rel,
+        "reason": "vacuous: no measurable content (no number, no comparison on a "
+        "named metric or benchmark)",
+    }
+
+
+def _claim_from(unit: Unit, paper: Paper, facets: Facets, hits: list[str], rel: float) -> Claim:
+    return Claim(
+        id=f"{paper.arxiv_id}#{unit.key}",
+        text=unit.text,
+        quote=unit.text,
+        source_id=paper.arxiv_id,
+        sentence_index=unit.sentence_index,
+        location=unit.location,
+        facets=hits,
+        relevance=rel,
+        **parse_measurement(unit.text, facets),
+    )
+
+
 def source_candidates(
-    question: str, facets: Facets, paper: Paper, is_target: bool, has_target: bool = False
+    question: str,
+    facets: Facets,
+    paper: Paper,
+    is_target: bool,
+    has_target: bool = False,
+    fulltext: FullText | None = None,
 ) -> tuple[list[Claim], list[dict[str, Any]]]:
-    """Every sentence of one abstract that bears on the question and measures something."""
+    """Every statement of one source (abstract, and body and tables when its full text was
+    read) that bears on the question and measures something, most relevant first."""
     claims: list[Claim] = []
     dropped: list[dict[str, Any]] = []
-    for idx, sentence in enumerate(split_sentences(paper.abstract)):
-        rel, hits = relevance(sentence, paper.title, question, facets, is_target)
-        q = set(content_tokens(question))
-        overlap = len(q & set(content_tokens(sentence))) / max(1, len(q))
+    q = set(content_tokens(question))
+    for unit in source_units(paper, fulltext):
+        rel, hits = relevance(unit.text, paper.title, question, facets, is_target)
+        overlap = len(q & set(content_tokens(unit.text))) / max(1, len(q))
         if not bears_on_question(hits, overlap, is_target, has_target, facets.entity):
             continue  # does not bear on the question
-        if not is_measurable(sentence):
-            dropped.append(
-                {
-                    "text": sentence,
-                    "source_id": paper.arxiv_id,
-                    "sentence_index": idx,
-                    "relevance": rel,
-                    "reason": "vacuous: no measurable content (no number, no comparison on a "
-                    "named metric or benchmark)",
-                }
-            )
+        if not is_measurable(unit.text):
+            dropped.append(_dropped(unit, paper, rel))
             continue
-        claims.append(
-            Claim(
-                id=f"{paper.arxiv_id}#{idx}",
-                text=sentence,
-                quote=sentence,
-                source_id=paper.arxiv_id,
-                sentence_index=idx,
-                facets=hits,
-                relevance=rel,
-                **parse_measurement(sentence, facets),
-            )
-        )
-    claims.sort(key=lambda c: (-c.relevance, c.sentence_index or 0))
+        claims.append(_claim_from(unit, paper, facets, hits, rel))
+    order = {c.id: i for i, c in enumerate(claims)}
+    claims.sort(key=lambda c: (-c.relevance, order[c.id]))
     return claims[: PER_TARGET if is_target else PER_SOURCE], dropped
 
 
-def check_claims(claims: ClaimList, paper: Paper) -> list[str]:
-    """Every quote a measurable sentence of this very source, copied verbatim."""
+def check_claims(claims: ClaimList, paper: Paper, units: list[Unit] | None = None) -> list[str]:
+    """Every quote a measurable statement of this very source, copied verbatim."""
+    source_text = " ".join(u.text for u in units) if units else paper.abstract
     problems: list[str] = []
     if len(claims.claims) > PER_TARGET:
         problems.append(f"at most {PER_TARGET} claims per source")
     for i, c in enumerate(claims.claims, start=1):
         if c.source_id != paper.arxiv_id:
             problems.append(f"claim {i}: source must be {paper.arxiv_id}, not {c.source_id}")
-        elif not quote_in_source(c.quote, paper.abstract):
+        elif not quote_in_source(c.quote, source_text):
             problems.append(f"claim {i}: quote does not occur verbatim in {c.source_id}")
         if not is_measurable(c.quote):
             problems.append(f"claim {i}: no measurable content")
     return problems
 
 
-def _sentence_of(quote: str, paper: Paper) -> int | None:
-    for i, sentence in enumerate(split_sentences(paper.abstract)):
-        if quote_in_source(quote, sentence):
-            return i
-    return None
+def _unit_of(quote: str, units: list[Unit]) -> Unit | None:
+    return next((u for u in units if quote_in_source(quote, u.text)), None)
 
 
 def _claim_of(
-    draft: ClaimDraft, question: str, facets: Facets, paper: Paper, is_target: bool
+    draft: ClaimDraft,
+    question: str,
+    facets: Facets,
+    paper: Paper,
+    is_target: bool,
+    units: list[Unit],
 ) -> Claim:
-    """An accepted draft as a claim: id, sentence, relevance and facets come from the source,
-    and what the model left out of the measurement is parsed from the quote."""
-    index = _sentence_of(draft.quote, paper)
+    """An accepted draft as a claim: id, place, relevance and facets come from the source,
+    and what the model left out of the measurement is parsed from the quote. A quote that
+    spans two statements keeps the place of the first it starts in, or none."""
+    unit = _unit_of(draft.quote, units)
     rel, hits = relevance(draft.quote, paper.title, question, facets, is_target)
     parsed = parse_measurement(draft.quote, facets)
     return Claim(
-        id=f"{paper.arxiv_id}#{index}",
+        id=f"{paper.arxiv_id}#{unit.key if unit else 'quote'}",
         text=draft.text,
         quote=draft.quote,
         source_id=draft.source_id,
-        sentence_index=index,
+        sentence_index=unit.sentence_index if unit else None,
+        location=unit.location if unit else None,
         metric=draft.metric if draft.metric is not None else parsed["metric"],
         value=draft.value if draft.value is not None else parsed["value"],
         unit=draft.unit if draft.unit is not None else parsed["unit"],
@@ -212,11 +233,31 @@ def _claim_of(
     )
 
 
+PROMPT_UNITS = 40  # body and table statements shown to an LLM beside the abstract
+
+
+def _prompt_units(units: list[Unit], det: list[Claim]) -> list[Unit]:
+    """The abstract plus the body statements most worth a model's attention: the
+    deterministic candidates first, then the rest in document order, up to PROMPT_UNITS."""
+    wanted = {c.id.split("#", 1)[1] for c in det}
+    abstract = [u for u in units if u.kind == "abstract"]
+    rest = [u for u in units if u.kind != "abstract"]
+    rest.sort(key=lambda u: u.key not in wanted)
+    return abstract + rest[:PROMPT_UNITS]
+
+
 def read_source(
-    llm: Any, question: str, facets: Facets, paper: Paper, is_target: bool, has_target: bool
+    llm: Any,
+    question: str,
+    facets: Facets,
+    paper: Paper,
+    is_target: bool,
+    has_target: bool,
+    fulltext: FullText | None = None,
 ) -> tuple[Proposal[ClaimSet], list[dict[str, Any]]]:
     """Claims one source offers (one LLM call at most). The quote must be verbatim."""
-    det, dropped = source_candidates(question, facets, paper, is_target, has_target)
+    det, dropped = source_candidates(question, facets, paper, is_target, has_target, fulltext)
+    units = source_units(paper, fulltext)
     prompt_vars: ClaimExtractorVars = {
         "question": question,
         "facets": facets.model_dump(),
@@ -226,22 +267,21 @@ def read_source(
             {
                 "id": paper.arxiv_id,
                 "title": paper.title,
-                "sentences": split_sentences(paper.abstract),
+                "sentences": [u.text for u in _prompt_units(units, det)],
             }
         ],
     }
 
     def accept(drafts: ClaimList) -> ClaimSet:
-        return ClaimSet(
-            claims=[_claim_of(d, question, facets, paper, is_target) for d in drafts.claims]
-        )
+        claims = [_claim_of(d, question, facets, paper, is_target, units) for d in drafts.claims]
+        return ClaimSet(claims=claims)
 
     proposal = propose(
         llm,
         "claim_extractor",
         ClaimList,
         prompt_vars,
-        check=lambda cs: check_claims(cs, paper),
+        check=lambda cs: check_claims(cs, paper, units),
         fallback=lambda: ClaimSet(claims=det),
         convert=accept,
     )

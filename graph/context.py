@@ -25,6 +25,7 @@ CONTEXT_FIELDS = (
     "verifier",
     "tfidf_threshold",
     "evidence_k",
+    "fulltext_sources",
     "max_claims",
 )
 SECRET_FIELDS = ("nim_api_key", "llm_api_key")

@@ -62,6 +62,10 @@ def fan_out_read(state: ResearchState) -> list[Send] | str:
         return POLICY
     papers = {p["arxiv_id"]: p for p in state.get("papers", [])}
     target_id = (state.get("target") or {}).get("arxiv_id")
+    reading = [pid for pid in state.get("reading_list", []) if pid in papers]
+    # the target is always read in full; of the others, the `fulltext_sources` most relevant
+    others = [pid for pid in reading if pid != target_id]
+    full = set(others[: int(state["settings_used"]["fulltext_sources"])]) | {target_id}
     sends = [
         Send(
             "read_source",
@@ -73,11 +77,11 @@ def fan_out_read(state: ResearchState) -> list[Send] | str:
                 "paper": papers[pid],
                 "is_target": pid == target_id,
                 "has_target": target_id is not None,
+                "read_full": pid in full,
                 "settings_used": state.get("settings_used", {}),
             },
         )
-        for pid in state.get("reading_list", [])
-        if pid in papers
+        for pid in reading
     ]
     return sends or "select_claims"
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from graph.settings import Settings
 from memory.errors import ServiceUnavailable, UserError
+from memory.fulltext.model import FullText
 from memory.models import Paper, Passage
 
 
@@ -35,8 +36,25 @@ class MemoryBackend(Protocol):
     ) -> list[Passage]: ...
 
 
+class FetchedText(Protocol):
+    """What a full-text fetch says: the text, or why there is none."""
+
+    @property
+    def fulltext(self) -> FullText | None: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+
+class FullTextBackend(Protocol):
+    def fetch(self, arxiv_id: str, version: int | None = None) -> FetchedText: ...
+
+
 class VerifierBackend(Protocol):
     def verify(self, claim: Any, docs: list[Any]) -> list[Any]: ...
+
+
+ARXIV_ROOT = "https://arxiv.org"  # serves /html/<id> and /pdf/<id>
 
 
 @dataclass
@@ -48,6 +66,7 @@ class Services:
     memory_factory: Callable[[], MemoryBackend] | None = None
     verifier_factory: Callable[[], VerifierBackend | None] | None = None
     llm_factory: Callable[[], Any] | None = None
+    fulltext_factory: Callable[[], FullTextBackend] | None = None
     embedding_info: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # degraded services, for the report
     _cache: dict[str, Any] = field(default_factory=dict)
@@ -74,6 +93,9 @@ class Services:
 
     def llm(self) -> Any:
         return self._get("llm", self.llm_factory or self._default_llm)
+
+    def fulltext(self) -> FullTextBackend:
+        return self._get("fulltext", self.fulltext_factory or self._default_fulltext)
 
     def mark_indexed(self, run_id: str, n_papers: int) -> None:
         """Remember that this process's memory holds the run's first `n_papers` papers."""
@@ -134,6 +156,26 @@ class Services:
         else:
             memory = VectorMemory(embedder, path=s.chroma_path, namespace="arxiv")
         return memory
+
+    def _default_fulltext(self) -> FullTextBackend:
+        """arxiv.org's /html and /pdf online, or the same paths of the mirror the searches
+        use, through the arXiv client's own rate limiter (one request per 3 s online)."""
+        from memory.arxiv_client import ArxivSearch
+        from memory.fulltext.fetch import FullTextFetcher
+
+        search = self.search()
+        limiter = search.limiter if isinstance(search, ArxivSearch) else None
+        query_url = getattr(search, "query_url", "")
+        root = query_url.removesuffix("/api/query") if "/api/query" in query_url else ARXIV_ROOT
+        if "export.arxiv.org" in root:
+            root = ARXIV_ROOT
+        fetcher: FullTextBackend = FullTextFetcher(
+            root,
+            limiter=limiter,
+            timeout_s=self.settings.arxiv_timeout_s,
+            cache_dir=self.settings.home / "fulltext",
+        )
+        return fetcher
 
     def _default_verifier(self) -> VerifierBackend | None:
         from agents.verification import get_verifier

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
     verifier: str = Field("default", description="'default' (trained) or 'tfidf' (baseline).")
     tfidf_threshold: float = Field(0.15, ge=0, le=1, description="Baseline verifier cut-off.")
     evidence_k: int = Field(5, ge=1, le=50, description="Candidate sources per claim.")
+    fulltext_sources: int = Field(
+        8,
+        ge=0,
+        le=50,
+        description="Sources read in full per round (the target paper first, then the most "
+        "relevant others; HTML, else PDF); 0 reads abstracts only.",
+    )
     max_claims: int = Field(20, ge=1, le=200)
     max_question_chars: int = Field(2000, ge=10)
 

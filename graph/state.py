@@ -51,6 +51,7 @@ class ResearchState(ResearchInput, total=False):
     read_ids: list[str]  # sources already read in earlier rounds
     candidate_claims: Annotated[list[dict[str, Any]], operator.add]  # Claim, from every source
     dropped_claims: Annotated[list[dict[str, Any]], operator.add]  # {"text", "source_id", "reason"}
+    fulltext_log: Annotated[list[dict[str, Any]], operator.add]  # FullTextRead, one per source read
     claims: list[dict[str, Any]]  # Claim: the selected ones, ids C1..Cn
     verifications: list[dict[str, Any]]  # Verification
     conflicts: list[dict[str, Any]]  # Conflict
@@ -91,6 +92,7 @@ class ReadTask(TypedDict):
     paper: dict[str, Any]
     is_target: bool
     has_target: bool
+    read_full: bool  # fetch and read its full text (the target and the most relevant others)
     settings_used: dict[str, Any]
 
 

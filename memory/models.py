@@ -120,7 +120,10 @@ class Claim(BaseModel):
     text: str
     quote: str = Field(description="verbatim sentence(s) of the source that state the claim")
     source_id: str = Field(description="arXiv id (no version) of a retrieved paper")
-    sentence_index: int | None = None
+    sentence_index: int | None = None  # abstract sentence index; None for body and tables
+    location: str | None = Field(
+        None, description="where the quote sits: 'Abstract', '§4.2 Results', 'Table 2, row X'"
+    )
     metric: str | None = None
     value: float | None = None
     unit: str | None = None
@@ -130,13 +133,33 @@ class Claim(BaseModel):
     origin: Origin = "deterministic"
 
 
+class FullTextRead(BaseModel):
+    """How one source was read in a round: in full (which format, how much) or only as its
+    abstract, and why (the report's Methodology and Uncertainties are drawn from these)."""
+
+    source_id: str
+    round: int = 0
+    status: Literal["full", "abstract"]
+    format: str | None = Field(None, description="unarxive, latexml, pdf or latex, if read in full")
+    paragraphs: int = 0
+    tables: int = 0
+    reason: str | None = Field(None, description="why only the abstract was read")
+
+
 class EvidenceDoc(BaseModel):
-    """A candidate source for verifying one claim: its abstract as sentences."""
+    """A candidate source for verifying one claim: its abstract as sentences, then the
+    sentences of its full-text passages nearest the claim when it was read in full."""
 
     doc_id: str
     title: str = ""
     sentences: list[str]
     retrieval_score: float = 0.0
+    locations: list[str] = Field(
+        default_factory=list, description="where each sentence sits ('Abstract', '§4 Results')"
+    )
+
+    def location_of(self, index: int) -> str:
+        return self.locations[index] if 0 <= index < len(self.locations) else "Abstract"
 
 
 class DocVerdict(BaseModel):
@@ -155,6 +178,9 @@ class Verification(BaseModel):
     method: str
     evidence: list[DocVerdict] = Field(default_factory=list)
     evidence_quotes: list[str] = Field(default_factory=list)
+    evidence_locations: list[str] = Field(
+        default_factory=list, description="where each evidence quote sits in its source"
+    )
 
 
 class Conflict(BaseModel):

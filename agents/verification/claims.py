@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from memory.models import Claim, DocVerdict, EvidenceDoc, Paper, Verification
-from memory.text import normalize_for_match
+from memory.models import Claim, DocVerdict, EvidenceDoc, Paper, Passage, Verification
+from memory.text import normalize_for_match, split_sentences
 
 # a name-like token: a capital or digit after its first character ("HAWK", "Qwen2.5-VL", "SwiftVLM")
 NAME_TOKEN = re.compile(r"(?<![\w.\-])[A-Za-z][\w.\-]*?[A-Z0-9][\w.\-]*")
@@ -55,14 +55,59 @@ def _about(doc: EvidenceDoc, names: Iterable[str]) -> bool:
     return any(_mentions(n, text) for n in names)
 
 
+PASSAGES_PER_CLAIM = 8  # full-text paragraphs of other sources read per claim
+PASSAGES_PER_DOC = 2  # of which at most this many per source join its evidence
+
+
+def body_evidence(claim: Claim, memory: Any, others: list[str]) -> dict[str, list[Passage]]:
+    """Full-text paragraphs of other sources nearest the claim, grouped by source (at most
+    PASSAGES_PER_DOC each). Sources read only as abstracts have none."""
+    hits = memory.query(
+        claim.text,
+        k=PASSAGES_PER_CLAIM,
+        kind="passage",
+        exclude_sources=[claim.source_id],
+        restrict_to=others,
+    )
+    grouped: dict[str, list[Passage]] = {}
+    for hit in hits:
+        if (
+            hit.source_id != claim.source_id
+            and len(grouped.get(hit.source_id, [])) < PASSAGES_PER_DOC
+        ):
+            grouped.setdefault(hit.source_id, []).append(hit)
+    return grouped
+
+
+def _evidence_doc(paper: Paper, score: float, body: list[Passage]) -> EvidenceDoc:
+    sentences = paper.sentences()
+    locations = ["Abstract"] * len(sentences)
+    for passage in body:
+        for sentence in split_sentences(passage.text):
+            sentences.append(sentence)
+            locations.append(passage.location or "body")
+    return EvidenceDoc(
+        doc_id=paper.arxiv_id,
+        title=paper.title,
+        sentences=sentences,
+        retrieval_score=score,
+        locations=locations,
+    )
+
+
 def evidence_for(claim: Claim, memory: Any, papers: dict[str, Paper], k: int) -> list[EvidenceDoc]:
-    """The k nearest retrieved papers to the claim, its own source excluded."""
+    """The k nearest retrieved papers to the claim, its own source excluded; a source read in
+    full also brings its paragraphs nearest the claim, and a source whose body is nearer than
+    any abstract joins the candidates through it."""
     others = [pid for pid in papers if pid != claim.source_id]
     if not others:
         return []
     hits = memory.query(
         claim.text, k=k, kind="paper", exclude_sources=[claim.source_id], restrict_to=others
     )
+    body = body_evidence(claim, memory, others)
+    listed = {h.source_id for h in hits}
+    hits = [*hits, *(b[0] for pid, b in body.items() if pid not in listed)]
     docs: list[EvidenceDoc] = []
     for hit in hits:
         paper = papers.get(hit.source_id)
@@ -70,14 +115,7 @@ def evidence_for(claim: Claim, memory: Any, papers: dict[str, Paper], k: int) ->
             continue
         if any(d.doc_id == hit.source_id for d in docs):
             continue
-        docs.append(
-            EvidenceDoc(
-                doc_id=paper.arxiv_id,
-                title=paper.title,
-                sentences=paper.sentences(),
-                retrieval_score=float(hit.score),
-            )
-        )
+        docs.append(_evidence_doc(paper, float(hit.score), body.get(hit.source_id, [])))
     return docs
 
 
@@ -106,9 +144,12 @@ def aggregate(
     else:
         status, best = "unverified", None
     quotes: list[str] = []
+    places: list[str] = []
     if best is not None and best.doc_id in by_id:
-        sents = by_id[best.doc_id].sentences
-        quotes = [sents[i] for i in best.rationale if 0 <= i < len(sents)]
+        doc = by_id[best.doc_id]
+        picked = [i for i in best.rationale if 0 <= i < len(doc.sentences)]
+        quotes = [doc.sentences[i] for i in picked]
+        places = [doc.location_of(i) for i in picked]
     # an unverified claim has no supporting evidence: its confidence is 0, not P(NEI)
     confidence = best.confidence if best is not None else 0.0
     return Verification(
@@ -118,6 +159,7 @@ def aggregate(
         method=method,
         evidence=verdicts,
         evidence_quotes=quotes,
+        evidence_locations=places,
     )
 
 

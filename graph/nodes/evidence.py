@@ -11,17 +11,51 @@ from agents.verification import claims as claim_verification
 from graph.instrument import Env
 from graph.nodes.retrieval import ensure_indexed
 from graph.state import ReadTask, ResearchState
-from memory.models import Claim, Facets, Paper
+from memory.fulltext.model import FullText
+from memory.models import Claim, Facets, FullTextRead, Paper
+
+
+def _read_full(paper: Paper, state: ReadTask, env: Env) -> tuple[FullText | None, FullTextRead]:
+    """Fetch the source's full text (mirror or arxiv.org: HTML, else PDF) and put its
+    paragraphs into vector memory; otherwise record why only the abstract is read."""
+    rnd = int(state.get("round", 0))
+    if not state.get("read_full"):
+        reason = "not among the most relevant sources read in full this round"
+        return None, FullTextRead(
+            source_id=paper.arxiv_id, round=rnd, status="abstract", reason=reason
+        )
+    result = env.services.fulltext().fetch(paper.arxiv_id, paper.version)
+    fulltext = result.fulltext
+    if fulltext is None:
+        reason = result.reason or "no full text available"
+        return None, FullTextRead(
+            source_id=paper.arxiv_id, round=rnd, status="abstract", reason=reason
+        )
+    passages = list(fulltext.passages())
+    env.services.memory().upsert_passages(paper.arxiv_id, paper.version, paper.title, passages)
+    read = FullTextRead(
+        source_id=paper.arxiv_id,
+        round=rnd,
+        status="full",
+        format=fulltext.source_format,
+        paragraphs=len(fulltext.paragraphs),
+        tables=len(fulltext.tables),
+    )
+    return fulltext, read
 
 
 def read_source(state: ReadTask, env: Env) -> dict[str, Any]:
+    paper = Paper.model_validate(state["paper"])
+    fulltext, read = _read_full(paper, state, env)
+    env.log.info("fulltext", source_id=paper.arxiv_id, **read.model_dump(exclude={"source_id"}))
     proposal, dropped = claim_extractor.read_source(
         env.services.llm(),
         state["question"],
         Facets.model_validate(state["facets"]),
-        Paper.model_validate(state["paper"]),
+        paper,
         bool(state.get("is_target")),
         bool(state.get("has_target")),
+        fulltext,
     )
     claims = [c.model_dump() for c in proposal.value.claims]
     for d in dropped:
@@ -33,6 +67,7 @@ def read_source(state: ReadTask, env: Env) -> dict[str, Any]:
     return {
         "candidate_claims": claims,
         "dropped_claims": dropped,
+        "fulltext_log": [read.model_dump(mode="json")],
         "provenance": env.origin_events("read_source", proposal),
     }
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from graph.services import Services
 from graph.settings import Settings
+from memory.fulltext.model import FullText
 from memory.lexical import LexicalMemory
 from memory.models import Paper
 from memory.text import normalize_for_match
@@ -74,16 +76,39 @@ class KeywordSearch:
         return [p for p in self.papers if p.arxiv_id in ids]
 
 
-def fake_services(settings: Settings, search: KeywordSearch | None = None) -> Services:
+@dataclass
+class Fetched:
+    fulltext: FullText | None
+    reason: str | None = None
+
+
+class FakeFullText:
+    """Full texts by arXiv id, as the mirror's /html endpoint would give them; counts fetches."""
+
+    def __init__(self, texts: dict[str, FullText] | None = None) -> None:
+        self.texts = texts or {}
+        self.fetched: list[str] = []
+
+    def fetch(self, arxiv_id: str, version: int | None = None) -> Fetched:
+        self.fetched.append(arxiv_id)
+        found = self.texts.get(arxiv_id)
+        return Fetched(found, None if found else "the mirror holds no full text for it")
+
+
+def fake_services(
+    settings: Settings, search: KeywordSearch | None = None, fulltext: FakeFullText | None = None
+) -> Services:
     from agents.verification import get_verifier
 
     search = search or KeywordSearch(load_fixture())
+    texts = fulltext or FakeFullText()
     services = Services(
         settings,
         search_factory=lambda: search,
         memory_factory=LexicalMemory,
         verifier_factory=lambda: get_verifier("tfidf", threshold=settings.tfidf_threshold),
         llm_factory=lambda: None,
+        fulltext_factory=lambda: texts,
     )
     services.embedding_info = {"backend": "lexical-tfidf", "model": "tfidf", "dim": None}
     return services
