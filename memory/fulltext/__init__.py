@@ -1,5 +1,6 @@
 """Full texts of papers: one model (`FullText`) whatever the source, and readers for unarXive
-JSONL, arXiv's LaTeXML HTML and PDF. `read_fulltext` picks the reader from the content.
+JSONL, arXiv's LaTeXML HTML, PDF and arXiv e-print LaTeX source. `read_fulltext` picks the
+reader from the content.
 
 Paragraph and sentence ids are positional ("p12", "p12.s3") and stable across re-reads of the
 same file; text is never truncated; a file that cannot be read raises `FullTextError` with a

@@ -13,6 +13,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 WORD_GAP_EM = 0.12  # a gap wider than this (in font sizes) separates two words
@@ -69,6 +70,7 @@ class Line:
         return self
 
 
+@lru_cache(maxsize=256)
 def _font_flags(fontname: str) -> tuple[bool, bool]:
     base = fontname.split("+", 1)[-1]
     return bool(_BOLD_FONT.search(base)), bool(_ITALIC_FONT.search(base))
@@ -139,12 +141,32 @@ def _words(chars: list[dict[str, Any]], base_size: float, baseline: float) -> li
     return words
 
 
+def _overprinted(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop glyphs printed over others: a repeated character (bold faked by printing twice)
+    and unmapped glyphs (U+FFFD) overlapping text, such as pieces of a tall bracket from the
+    equation above whose baseline falls on this line."""
+    kept: list[dict[str, Any]] = []
+    for c in chars:
+        prev = kept[-1] if kept else None
+        width = max(c["x1"] - c["x0"], 0.1)
+        overlap = (min(prev["x1"], c["x1"]) - c["x0"]) / width if prev is not None else 0.0
+        if prev is not None and c["text"] == prev["text"] and overlap > 0.7:
+            continue
+        if c["text"] == "\ufffd" and overlap > 0.3:
+            continue
+        if prev is not None and prev["text"] == "\ufffd" and overlap > 0.3:
+            kept[-1] = c
+            continue
+        kept.append(c)
+    return kept
+
+
 def _line(chars: list[dict[str, Any]], page_no: int) -> Line | None:
-    chars = sorted(chars, key=lambda c: c["x0"])
+    chars = _overprinted(sorted(chars, key=lambda c: c["x0"]))
     sizes = Counter(round(c["size"], 1) for c in chars)
     body = sizes.most_common(1)[0][0]
     bases = [c["base"] for c in chars if round(c["size"], 1) == body]
-    words = _words(chars, body, statistics.median(bases))
+    words = [w for w in _words(chars, body, statistics.median(bases)) if w.text.strip("\ufffd")]
     return Line(words=words, page=page_no, chars=chars).finish() if words else None
 
 
