@@ -9,7 +9,7 @@ Text is stored whole; only display code may shorten it."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -234,6 +234,16 @@ class FullTextPassage(BaseModel):
     text: str
 
 
+def _by_id(items: Sequence[Any], item_id: str | None, prefix: str) -> Any:
+    """Ids are positional ('p12' is paragraphs[12]); fall back to a scan for hand-built lists."""
+    if item_id is None:
+        return None
+    tail = item_id[len(prefix) :] if item_id.startswith(prefix) else ""
+    if tail.isdigit() and int(tail) < len(items) and items[int(tail)].id == item_id:
+        return items[int(tail)]
+    return next((x for x in items if x.id == item_id), None)
+
+
 class FullText(BaseModel):
     """One paper's full text as read from one source file."""
 
@@ -250,10 +260,10 @@ class FullText(BaseModel):
     warnings: list[str] = Field(default_factory=list)
 
     def section(self, section_id: str | None) -> Section | None:
-        return next((s for s in self.sections if s.id == section_id), None)
+        return _by_id(self.sections, section_id, "sec")
 
     def paragraph(self, paragraph_id: str) -> Paragraph | None:
-        return next((p for p in self.paragraphs if p.id == paragraph_id), None)
+        return _by_id(self.paragraphs, paragraph_id, "p")
 
     def sentence(self, sentence_id: str) -> Sentence | None:
         """The sentence 'p12.s3', or None."""

@@ -131,7 +131,11 @@ def _stream(pages: list[_Page], body: float) -> list[Line | FoundTable]:
 
 
 def _title(pdf: Any, pages: list[_Page]) -> str:
-    meta = str((pdf.metadata or {}).get("Title") or "").strip()
+    """The metadata title unless it is a placeholder, else the largest text atop page 1."""
+    try:
+        meta = str((pdf.metadata or {}).get("Title") or "").strip()
+    except Exception:  # a broken info dictionary is no reason to refuse the text
+        meta = ""
     if meta and not re.fullmatch(r"(untitled|microsoft word.*|.*\.(docx?|tex|dvi))", meta, re.I):
         return meta
     if not pages or not pages[0].lines:
