@@ -133,7 +133,11 @@ class ArxivSearch:
     `query_url=None` means real arXiv. One instance may be used from many threads: they share
     one rate limiter, so `delay_s` is honoured by the instance as a whole, retries included.
     `num_retries` re-sends after transient failures (timeouts, refused connections, 429, 5xx)
-    and re-reads of a page arXiv served empty by mistake. `sleep` is for tests."""
+    and re-reads of a page arXiv served empty by mistake. `sleep` is for tests.
+
+    `limiter` (default: a new one spacing requests by `delay_s`) is exposed as `.limiter` and
+    may be passed in, so other clients of the same host (the full-text fetcher, which reads
+    arxiv.org's /html and /pdf) share one budget with the API searches."""
 
     def __init__(
         self,
@@ -144,6 +148,7 @@ class ArxivSearch:
         num_retries: int = 2,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: RateLimiter | None = None,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -152,7 +157,7 @@ class ArxivSearch:
         self.timeout_s = timeout_s
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self.num_retries = num_retries
-        self.limiter = RateLimiter(delay_s, sleep=sleep)
+        self.limiter = limiter if limiter is not None else RateLimiter(delay_s, sleep=sleep)
         self.retry = RetryPolicy(max_attempts=num_retries + 1, backoff_s=BACKOFF_S, sleep=sleep)
 
     def _client(self) -> arxiv.Client:

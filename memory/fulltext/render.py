@@ -138,7 +138,9 @@ def _section_open(doc: FullText, index: int) -> str:
     sec = doc.sections[index]
     level = min(max(sec.level, 1), 5)
     tag = _HEADING_TAG[level]
-    number = f'<span class="ltx_tag ltx_tag_section">{_text(sec.number)} </span>' if sec.number else ""
+    number = ""
+    if sec.number:
+        number = f'<span class="ltx_tag ltx_tag_section">{_text(sec.number)} </span>'
     heading = f'<{tag} class="ltx_title ltx_title_section">{number}{_text(sec.title)}</{tag}>'
     return f'<section class="{_LEVEL_CLASS[level]}" id="{sec.id}">{heading}\n'
 

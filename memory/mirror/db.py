@@ -1,6 +1,11 @@
 """SQLite storage of the mirror: one `papers` row per arXiv id (newest version wins) and a
 contentless FTS5 index over the searchable fields. Category and id columns are indexed as
-single encoded tokens so `cat:cs.CV` is an exact match, not a phrase over `cs` and `cv`."""
+single encoded tokens so `cat:cs.CV` is an exact match, not a phrase over `cs` and `cv`.
+
+Schema 2 adds full texts (`fulltext`, one row per arXiv id, version and format, written by
+`memory.mirror.fulltext_db`) and a separate contentless FTS5 index over their paragraphs, so
+the metadata index and the /api/query semantics stay exactly as in schema 1. The migration is
+additive: opening a schema-1 file for writing creates the two tables."""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ from pathlib import Path
 from memory.errors import UserError
 from memory.mirror.records import MirrorRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FTS_COLUMNS = ("title", "abstract", "authors", "comment", "journal_ref", "cat", "ident")
 TOKENIZER = "porter unicode61 remove_diacritics 2"
 
@@ -37,6 +42,28 @@ CREATE TABLE IF NOT EXISTS papers(
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS papers_fts USING fts5(
     {", ".join(FTS_COLUMNS)}, content='', columnsize=0, tokenize='{TOKENIZER}'
+);
+"""
+# Small columns first, blobs last: SQLite reads a row's overflow pages only for the columns it
+# needs, so listing and counting full texts never touches the compressed documents.
+_FULLTEXT_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS fulltext(
+    fid INTEGER PRIMARY KEY,
+    arxiv_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    source TEXT NOT NULL,
+    paragraphs INTEGER NOT NULL,
+    tables INTEGER NOT NULL,
+    ingested TEXT NOT NULL,
+    original_codec TEXT,
+    doc BLOB NOT NULL,
+    original BLOB,
+    UNIQUE(arxiv_id, version, format)
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS fulltext_fts USING fts5(
+    text, content='', tokenize='{TOKENIZER}'
 );
 """
 _INDEXES = """
@@ -96,10 +123,11 @@ def connect(
     conn.execute("PRAGMA cache_size=-65536")
     if create:
         conn.execute("PRAGMA journal_mode=OFF" if unjournaled else "PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
-        conn.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
+        conn.executescript(_SCHEMA + _FULLTEXT_SCHEMA)
+        conn.execute(  # the migration from schema 1 is the additive script above
+            "INSERT INTO meta(key, value) VALUES('schema_version', ?) ON CONFLICT(key) "
+            "DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < ?",
+            (str(SCHEMA_VERSION), SCHEMA_VERSION),
         )
         conn.commit()
     else:
@@ -154,6 +182,17 @@ def generation(conn: sqlite3.Connection) -> str:
     """Changes whenever an ingest finishes: readers key their caches on it."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
     return str(row[0]) if row else "0"
+
+
+def mark_changed(conn: sqlite3.Connection) -> None:
+    """After a small write outside `ingest` (full-text ingest adding metadata rows): the date
+    indexes exist and the generation moves on, so readers drop their cached counts."""
+    conn.executescript(_INDEXES)
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
+        "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+    )
+    conn.commit()
 
 
 def count_papers(conn: sqlite3.Connection) -> int:

@@ -105,6 +105,10 @@ class MirrorIndex:
                 else:
                     self._idle.append(conn)
 
+    def connection(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """A pooled read connection, for readers beside the API (the full-text documents)."""
+        return self._lease()
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -1,6 +1,7 @@
-"""HTTP server speaking arXiv's /api/query over a mirror DB. Stdlib only: a threading HTTP
-server is plenty for a loopback peer, and the research graph can embed one in a daemon thread
-on a free port."""
+"""HTTP server speaking arXiv's /api/query over a mirror DB, and serving stored full texts at
+`/html/<id>` and `/pdf/<id>` like arxiv.org (`memory.mirror.documents`). Stdlib only: a
+threading HTTP server is plenty for a loopback peer, and the research graph can embed one in a
+daemon thread on a free port."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from memory.mirror import atom
+from memory.mirror.documents import answer_document, is_document_path
 from memory.mirror.query_parser import QuerySyntaxError
 from memory.mirror.search import MirrorIndex
 
@@ -66,6 +68,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, query: str) -> None:
         path = urlsplit(self.path).path.rstrip("/")
+        if is_document_path(path):
+            with self.server.index.connection() as conn:
+                doc = answer_document(conn, path)
+            self._reply(doc.status, doc.body, doc.content_type)
+            return
         if path != API_PATH:
             text = f"arXiv API mirror: GET {API_PATH}?search_query=...\n".encode()
             self._reply(404 if path else 200, text, "text/plain; charset=utf-8")
@@ -116,6 +123,11 @@ class MirrorHandle:
     @property
     def query_url(self) -> str:
         return f"http://{self.server.address}{API_PATH}"
+
+    @property
+    def base_url(self) -> str:
+        """The root (like https://arxiv.org) under which /html/<id> and /pdf/<id> are served."""
+        return f"http://{self.server.address}"
 
     def close(self) -> None:
         self.server.shutdown()
