@@ -160,7 +160,7 @@ class FullTextFetcher:
             for chunk in resp.iter_content(1 << 16):
                 size += len(chunk)
                 if size > self.max_bytes:
-                    raise _Refused(f"larger than {self.max_bytes // (1 << 20)} MB")
+                    raise _Refused(f"larger than {self.max_bytes:,} bytes")
                 chunks.append(chunk)
         return b"".join(chunks)
 
