@@ -10,7 +10,8 @@ Prints, from one run over every file in ../shared/data/fulltext (or --data):
     forms of memory.fulltext.tei (strict; spaces ignored; spaces and 1-2 digit footnote marks
     ignored, the acceptance figure), with the missed paragraphs' count;
   - sections, paragraphs, references and tables (with cell counts) found per file;
-  - the LaTeX e-print reader on arxiv_src/*.gz.
+  - the LaTeX e-print reader on arxiv_src/*.gz;
+  - mirror ingest: unarXive papers/s into a fresh temp mirror, and the re-ingest of the same file.
 A placeholder stands for the research-run comparison (full text vs abstract-only wall time),
 to be added when the graph reads full text. Every figure is measured in this run; CPU load
 from other processes skews the speeds."""
@@ -184,6 +185,50 @@ def _print(results: dict[str, Any]) -> None:
     print("research run, full text vs abstract only: not measured by this bench (placeholder)")
 
 
+# --- mirror full-text ingest (memory/mirror/fulltext_ingest.py) ------------------------------
+
+
+def bench_mirror_ingest(folder: Path, runs: int = 3) -> dict[str, Any]:
+    """unarXive papers/s through the mirror's full-text ingest into a fresh temp mirror (read,
+    parse, compress, store, index paragraphs, add metadata rows), best of `runs`; then the
+    re-ingest of the same file, where matching input hashes mean nothing is parsed."""
+    import tempfile
+
+    from memory.mirror.fulltext_ingest import ingest_fulltext
+
+    out: dict[str, Any] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        best, again_s, size = float("inf"), 0.0, 0
+        papers = 0
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory() as tmp:
+                db = Path(tmp) / "mirror.db"
+                first = ingest_fulltext(db, [path], progress=False)
+                again = ingest_fulltext(db, [path], progress=False)
+                size = db.stat().st_size
+            papers = first.inserted
+            if first.seconds < best:
+                best, again_s = first.seconds, again.seconds
+        out[path.name] = {
+            "papers": papers,
+            "seconds": round(best, 2),
+            "papers_per_s": round(papers / best, 1) if best else None,
+            "reingest_papers_per_s": round(papers / again_s, 1) if again_s else None,
+            "db_mb": round(size / 1e6, 2),
+            "input_mb": round(path.stat().st_size / 1e6, 2),
+        }
+    return out
+
+
+def _print_mirror(rows: dict[str, Any]) -> None:
+    for name, row in rows.items():
+        print(
+            f"mirror ingest {name}: {row['papers']} papers in {row['seconds']} s = "
+            f"{row['papers_per_s']} papers/s (re-ingest {row['reingest_papers_per_s']} papers/s); "
+            f"DB {row['db_mb']} MB for {row['input_mb']} MB of JSONL"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, default=DATA, help="the shared fulltext/ folder")
@@ -198,8 +243,10 @@ def main() -> int:
         "html": bench_html(args.data / "arxiv_html"),
         "eprint": bench_eprint(args.data / "arxiv_src"),
         "research_run_full_text_vs_abstract": None,  # placeholder: see _print
+        "mirror_ingest": bench_mirror_ingest(args.data / "unarxive"),
     }
     _print(results)
+    _print_mirror(results["mirror_ingest"])
     if args.json_out:
         args.json_out.write_text(json.dumps(results, indent=1), encoding="utf-8")
     return 0
