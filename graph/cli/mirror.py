@@ -62,17 +62,18 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
         n, first, last = conn.execute(
             "SELECT count(*), min(published), max(updated) FROM papers"
         ).fetchone()
-        if not n:
+        with_text, by_format = fulltext_db.counts_by_format(conn)
+        if not n and not with_text:
             raise UserError(f"the mirror at {db_path} is empty; run `sovereign mirror ingest`")
         top = conn.execute(
             "SELECT substr(categories, 1, instr(categories || ' ', ' ') - 1) AS c, count(*) "
             "FROM papers GROUP BY c ORDER BY count(*) DESC LIMIT 8"
         ).fetchall()
-        with_text, by_format = fulltext_db.counts_by_format(conn)
     finally:
         conn.close()
     size = db_path.stat().st_size / 1e6
-    print(f"{db_path}: {n:,} papers, {size:,.0f} MB, published {first[:10]} .. updated {last[:10]}")
+    span = f", published {first[:10]} .. updated {last[:10]}" if n else ""
+    print(f"{db_path}: {n:,} papers, {size:,.0f} MB{span}")
     print("primary categories: " + ", ".join(f"{c or '-'} {k:,}" for c, k in top))
     formats = ", ".join(f"{f} {k:,}" for f, k in sorted(by_format.items())) or "none"
     print(f"full text: {with_text:,} papers ({formats})")

@@ -167,6 +167,16 @@ def find(
     return StoredFullText(*best)
 
 
+def has_any(conn: sqlite3.Connection) -> bool:
+    """Whether any full text is stored (a mirror of PDFs alone is still worth serving)."""
+    try:
+        return conn.execute("SELECT 1 FROM fulltext LIMIT 1").fetchone() is not None
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return False
+        raise
+
+
 def counts_by_format(conn: sqlite3.Connection) -> tuple[int, Counter[str]]:
     """(papers with any full text, papers per format)."""
     try:

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from memory.mirror import db, rank
+from memory.mirror import db, fulltext_db, rank
 from memory.mirror.query_parser import (
     Term,
     compile_term,
@@ -60,7 +60,7 @@ class MirrorIndex:
         self.path = Path(path)
         conn = db.connect(self.path)
         try:
-            if db.count_papers(conn) == 0:
+            if db.count_papers(conn) == 0 and not fulltext_db.has_any(conn):
                 from memory.errors import UserError
 
                 raise UserError(

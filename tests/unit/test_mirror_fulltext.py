@@ -358,3 +358,16 @@ def test_schema_1_mirror_serves_404_then_migrates(tmp_path: Path) -> None:
     finally:
         conn.close()
     assert version == ("2",) and papers == 12
+
+
+def test_mirror_of_documents_alone_serves_and_counts(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    html = shared_file("fulltext/arxiv_html/1803.07574.html")
+    assert _ingest(home / "mirror.db", html).inserted == 1
+    with start_background(home / "mirror.db") as handle:
+        assert requests.get(f"{handle.base_url}/html/1803.07574", timeout=10).status_code == 200
+        empty = requests.get(handle.query_url, params={"id_list": "1803.07574"}, timeout=10)
+        assert empty.status_code == 200 and "<entry>" not in empty.text
+    stats = run_cli("mirror", "stats", env=dict(os.environ, SOVEREIGN_HOME=str(home)))
+    assert stats.returncode == 0, stats.stderr
+    assert "0 papers" in stats.stdout and "full text: 1 papers (latexml 1)" in stats.stdout
