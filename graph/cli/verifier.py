@@ -60,6 +60,7 @@ def register(subparsers: Any) -> None:
     tr.add_argument("--corpus", help="corpus JSONL (default: shared corpus.jsonl)")
     tr.add_argument("--output", help="artifact path (default: the shipped artifact)")
     tr.set_defaults(func=cmd_train)
+    register_scitab(sub)
     ev.set_defaults(func=lambda args, settings: (ev.print_help(), 2)[1])
 
 
@@ -149,5 +150,107 @@ def cmd_train(args: argparse.Namespace, settings: Any) -> int:
         embed_cache=cache_path("minilm", settings.home),
         nli_cache=cache_path("nli", settings.home),
     )
+    print(f"wrote {path}")
+    return 0
+
+
+# --- SciTab: claims about tables (`sovereign eval scitab`, `sovereign eval train-scitab`) -----
+
+
+def scitab_claims_path(given: str | None) -> Path:
+    """--claims, else the shared SciTab training file (a one-line error if it is absent)."""
+    if given:
+        return Path(given).expanduser()
+    base = os.environ.get("SOVEREIGN_SHARED_DATA")
+    p = (Path(base) if base else REPO.parent / "shared" / "data") / "scitab" / "scitab_train.jsonl"
+    if not p.exists():
+        raise UserError(f"{p} not found; pass a SciTab-format claims file with --claims")
+    return p
+
+
+def register_scitab(sub: Any) -> None:
+    st = sub.add_parser("scitab", help="verify and score claims about tables (SciTab)")
+    st.add_argument("--claims", help="SciTab-format JSONL (default: shared scitab_train.jsonl)")
+    st.add_argument("--verifier", default="default", help="default | rules (default: default)")
+    st.add_argument("--model", help="default verifier's artifact (default: the shipped one)")
+    st.add_argument(
+        "--llm", action="store_true", help="the configured LLM proposes one check per claim"
+    )
+    st.add_argument("--limit", type=int, help="first N claims only")
+    st.add_argument("--json", dest="json_out", help="write metrics and verdicts here")
+    st.set_defaults(func=cmd_scitab)
+
+    tr = sub.add_parser("train-scitab", help="build the table verifier's model artifact")
+    tr.add_argument("--claims", help="training claims (default: shared scitab_train.jsonl)")
+    tr.add_argument("--output", help="artifact path (default: the shipped artifact)")
+    tr.add_argument("--cv", action="store_true", help="also print grouped 5-fold CV figures")
+    tr.set_defaults(func=cmd_train_scitab)
+
+
+def _table_verifier(args: argparse.Namespace, settings: Any) -> Any:
+    from agents.verification.tables import get_table_verifier
+
+    if args.verifier != "default" and (args.model or args.llm):
+        raise UserError("--model and --llm apply to the default table verifier only")
+    if args.verifier != "default":
+        return get_table_verifier(args.verifier)
+    llm = None
+    if args.llm:
+        from agents.llm.client import make_llm
+
+        llm = make_llm(settings.llm_config())
+        if llm is None:
+            raise UserError("--llm needs an LLM endpoint (set llm_base_url in the settings)")
+    return get_table_verifier("default", path=args.model, llm=llm)
+
+
+def cmd_scitab(args: argparse.Namespace, settings: Any) -> int:
+    import sys
+
+    from agents.verification.tables.data import load_claims
+    from agents.verification.tables.evaluate import run
+    from agents.verification.tables.metrics import format_report
+    from agents.verification.tables.train import claims_digest
+
+    claims_path = scitab_claims_path(args.claims)
+    claims = load_claims(claims_path)
+    if args.limit is not None:
+        if args.limit < 1:
+            raise UserError("--limit must be at least 1")
+        claims = claims[: args.limit]
+    verifier = _table_verifier(args, settings)
+    trained_on = getattr(verifier, "meta", {}).get("train_claims_sha256")
+    if trained_on and trained_on == claims_digest(claims):
+        print(
+            "note: the table verifier was trained on these claims: these are training-set "
+            "scores (bench/scitab.py prints grouped cross-validated ones)",
+            file=sys.stderr,
+        )
+    result = run(verifier, claims)
+    if result.report is not None:
+        print(format_report(result.report))
+    else:
+        print(f"{claims_path} is unlabelled: verdicts only (write them with --json)")
+        print(f"{verifier.name}: {len(claims)} claims, {result.claims_per_s:.1f} claims/s")
+    if args.json_out:
+        out = Path(args.json_out)
+        out.write_text(json.dumps(result.as_dict(), indent=1), encoding="utf-8")
+        print(f"wrote {out}")
+    return 0
+
+
+def cmd_train_scitab(args: argparse.Namespace, settings: Any) -> int:
+    from agents.verification.tables.data import has_labels, load_claims
+    from agents.verification.tables.metrics import format_report, report
+    from agents.verification.tables.train import build, cross_validate, write
+
+    claims_path = scitab_claims_path(args.claims)
+    claims = load_claims(claims_path)
+    if not has_labels(claims):
+        raise UserError(f"{claims_path} has unlabelled claims: cannot train on it")
+    if args.cv:
+        preds, seconds = cross_validate(claims)
+        print(format_report(report("default (grouped 5-fold CV)", claims, preds, seconds)))
+    path = write(build(claims), Path(args.output) if args.output else None)
     print(f"wrote {path}")
     return 0

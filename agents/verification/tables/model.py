@@ -7,6 +7,7 @@ claims give the same artifact byte for byte."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,16 @@ class TableModel:
     evidence_weight: float = EVIDENCE_WEIGHT
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle without the vectoriser's run-specific leftovers: `stop_words_` (a set, pickled
+        in hash order) and `_stop_words_id` (an object id). Both are documented caches."""
+        state = dict(self.__dict__)
+        vec = copy.copy(self.vectorizer)
+        for attr in ("stop_words_", "_stop_words_id"):
+            vec.__dict__.pop(attr, None)
+        state["vectorizer"] = vec
+        return state
+
     def matrix(self, x: Inputs) -> csr_matrix:
         words = self.vectorizer.transform(x.texts)
         dense = csr_matrix(self.scaler.transform(x.dense) * self.evidence_weight)
@@ -77,8 +88,6 @@ def fit(x: Inputs, labels: Sequence[str], meta: dict[str, Any] | None = None) ->
     """Train both heads on the same inputs (the 2-class head on the non-NEI claims only)."""
     y = np.asarray(labels, dtype=object)
     vec = _vectorizer().fit(x.texts)
-    if hasattr(vec, "stop_words_"):
-        del vec.stop_words_  # a set (pickles in hash order); documented as safe to drop
     scaler = StandardScaler().fit(x.dense)
     model = TableModel(vec, scaler, None, None, meta=dict(meta or {}))
     m = model.matrix(x)
