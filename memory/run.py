@@ -16,6 +16,7 @@ from memory.models import (
     Conflict,
     FacetCoverage,
     Facets,
+    FullTextRead,
     Paper,
     ProvenanceEvent,
     Review,
@@ -133,6 +134,7 @@ class RunRecord(_Record):
     read_ids: list[str] = Field(default_factory=list)
     candidate_claims: list[Claim] = Field(default_factory=list)
     dropped_claims: list[DroppedClaim] = Field(default_factory=list)
+    fulltext_log: list[FullTextRead] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
     verifications: list[Verification] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)

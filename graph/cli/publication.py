@@ -31,7 +31,7 @@ def _who(args: argparse.Namespace) -> str:
 
 
 def _review_list(args: argparse.Namespace, settings: Settings) -> int:
-    store = store_for(settings)
+    store = store_for(settings.publications_path)
     statuses = STATUSES if args.all else ("escalated",)
     shown = 0
     known = set()
@@ -87,7 +87,7 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
         "note": args.note,
         "who": _who(args),
     }
-    store = store_for(settings)
+    store = store_for(settings.publications_path)
     thread = _find_paused(args.run, settings)
     if thread is not None:
         print(f"resuming paused run {thread} with the owner's decision…", file=sys.stderr)
@@ -110,7 +110,7 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
 def _correct(args: argparse.Namespace, settings: Settings) -> int:
     if not (args.note or "").strip():
         raise UserError("--note is required: say why the report is corrected")
-    store = store_for(settings)
+    store = store_for(settings.publications_path)
     rec = correct(store, args.report, _who(args), args.what, args.note, retract=args.retract)
     print(
         f"{rec.report_id}: {rec.corrections['status']}, "
@@ -120,7 +120,7 @@ def _correct(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _site_build(args: argparse.Namespace, settings: Settings) -> int:
-    summary = build_site(store_for(settings), Path(args.dir), progress=True)
+    summary = build_site(store_for(settings.publications_path), Path(args.dir), progress=True)
     print(f"built {summary.pages} pages ({summary.reports} reports) in {summary.out_dir}")
     return 0
 
@@ -141,7 +141,7 @@ def serve(directory: Path, port: int, host: str = "127.0.0.1") -> http.server.Th
 def _site_serve(args: argparse.Namespace, settings: Settings) -> int:
     directory = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sovereign-site-"))
     if not args.dir or not (directory / "index.html").exists():
-        build_site(store_for(settings), directory, progress=True)
+        build_site(store_for(settings.publications_path), directory, progress=True)
     server = serve(directory, args.port, args.host)
     port = server.server_address[1]
     print(f"serving {directory} at http://{args.host}:{port}/ (Ctrl-C to stop)", flush=True)

@@ -15,7 +15,7 @@ from graph.instrument import Env
 from graph.state import ResearchState
 from memory.errors import UserError
 from memory.publication import record_run
-from memory.run import RunInfo, RunRecord
+from memory.run import OwnerDecision, RunInfo, RunRecord
 
 
 def apply_policy(state: ResearchState, env: Env) -> dict[str, Any]:
@@ -72,36 +72,34 @@ def owner_review(state: ResearchState, env: Env) -> dict[str, Any]:
     )
     if not isinstance(decision, dict) or decision.get("decision") not in ("approve", "reject"):
         raise UserError('resume owner_review with {"decision": "approve"|"reject", "note", "who"}')
-    record = {
-        "decision": decision["decision"],
-        "note": str(decision.get("note", "")),
-        "who": str(decision.get("who", "owner")),
-        "at": datetime.now(UTC).isoformat(),
-    }
-    env.log.info("decision", owner_decision=record)
-    full = dict(state, owner_decision=record)
-    out = Path(str(state["report_path"])).parent
-    reporter.write(RunRecord.from_state(full), run_info(env), out)
-    update = _record_publication(full, env, "owner_review")
-    update["owner_decision"] = record
+    owner = OwnerDecision(
+        decision=decision["decision"],
+        note=str(decision.get("note", "")),
+        who=str(decision.get("who", "owner")),
+        at=datetime.now(UTC).isoformat(),
+    ).model_dump(mode="json")
+    env.log.info("decision", owner_decision=owner)
+    record = RunRecord.from_state(dict(state, owner_decision=owner))
+    info = run_info(env)
+    reporter.write(record, info, Path(str(state["report_path"])).parent)
+    update = _record_publication(record, info, env, "owner_review")
+    update["owner_decision"] = owner
     return update
 
 
-def _record_publication(state: dict[str, Any], env: Env, node: str) -> dict[str, Any]:
+def _record_publication(record: RunRecord, info: RunInfo, env: Env, node: str) -> dict[str, Any]:
     """Hand the run to the publication store; its failure must not lose the written report."""
     try:
-        result: Any = record_run(dict(state), env.settings)
+        result = record_run(record, env.settings.publications_path, info)
     except Exception as exc:
         return {
             "publication": None,
             "provenance": [env.provenance(node, "error", f"publication failed: {exc}")],
         }
-    if hasattr(result, "as_dict"):
-        result = result.as_dict()
-    summary = {k: result.get(k) for k in ("report_id", "run_id", "status", "version")}
+    summary = result.summary().model_dump(mode="json")
     env.log.info("decision", publication=summary)
     return {"publication": summary}
 
 
 def publish(state: ResearchState, env: Env) -> dict[str, Any]:
-    return _record_publication(dict(state), env, "publish")
+    return _record_publication(RunRecord.from_state(dict(state)), run_info(env), env, "publish")

@@ -9,8 +9,9 @@ from typing import Any
 
 from memory.errors import UserError
 from memory.publication.manifest import build_correction_record, build_manifest, build_provenance
-from memory.publication.runview import canonical_json, read_run, sha256_text
+from memory.publication.runview import RunView, canonical_json, sha256_text
 from memory.publication.store import PublicationStore, StoredReport
+from memory.run import PublicationSummary, RunInfo, RunRecord
 
 SYSTEM = "sovereign-policy"
 
@@ -31,24 +32,16 @@ class PublicationRecord:
     def published(self) -> bool:
         return self.status == "published"
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON for the graph state (`publication` key)."""
-        return {
-            "report_id": self.report_id,
-            "run_id": self.run_id,
-            "status": self.status,
-            "version": self.version,
-            "tier": self.manifest["quality"]["tier"],
-            "verification_level": self.manifest["quality"]["verification_level"]["code"],
-        }
+    def summary(self) -> PublicationSummary:
+        """What the run's record keeps about its publication."""
+        return PublicationSummary(
+            report_id=self.report_id, run_id=self.run_id, status=self.status, version=self.version
+        )
 
 
-def store_for(settings: Any) -> PublicationStore:
-    """`settings` is duck-typed: only `publications_path` (or `home`) is read."""
-    path = getattr(settings, "publications_path", None)
-    if path is None:
-        path = Path(settings.home) / "publications.sqlite"
-    return PublicationStore(Path(path))
+def store_for(db_path: Path) -> PublicationStore:
+    """The publication store in the SQLite file `db_path` (Settings.publications_path)."""
+    return PublicationStore(Path(db_path))
 
 
 def to_record(stored: StoredReport) -> PublicationRecord:
@@ -66,36 +59,32 @@ def to_record(stored: StoredReport) -> PublicationRecord:
     )
 
 
-def record_run(state: dict[str, Any], settings: Any) -> PublicationRecord:
-    """Store a run's final state and apply the publication policy. Idempotent: calling it again
-    with the same state changes nothing; a changed state adds a version."""
-    run = read_run(state)
+def record_run(record: RunRecord, db_path: Path, info: RunInfo | None = None) -> PublicationRecord:
+    """Store a run and apply the publication policy. `info` is what the run's services said
+    they were (beats the requested settings in the documents). Idempotent: recording the same
+    run again changes nothing; a changed run adds a version."""
+    run = RunView.of(record, info)
     provenance = build_provenance(run)
     manifest = build_manifest(run, provenance)
-    store = store_for(settings)
+    store = store_for(db_path)
     digest_doc = {**manifest, "submitted_at": None}
     digest = sha256_text(canonical_json([digest_doc, provenance, run.markdown]))
+    report_id, markdown = run.report_id, run.markdown
     store.add_version(
-        run.report_id, run.run_id, digest, _jsonable(state), manifest, provenance, run.markdown
+        report_id, record.run_id, digest, record.state_json(), manifest, provenance, markdown
     )
     current = store.status(run.report_id)
     # only the first recording applies the policy: an owner's rejection is never undone by
     # recording the run again
-    if current is None and run.policy == "AUTO_APPROVE":
+    if current is None and record.policy == "AUTO_APPROVE":
         store.set_status(run.report_id, "published", SYSTEM, "policy AUTO_APPROVE", "auto")
     elif current is None:
         store.set_status(
-            run.report_id, "escalated", SYSTEM, "; ".join(run.policy_reasons) or run.policy
+            run.report_id, "escalated", SYSTEM, "; ".join(record.policy_reasons) or record.policy
         )
-    if run.owner_decision and store.status(run.report_id) == "escalated":
-        decision = dict(run.owner_decision)
-        apply_decision(
-            store,
-            run.report_id,
-            str(decision.get("decision", "")),
-            str(decision.get("note", "")),
-            str(decision.get("who") or "owner"),
-        )
+    decision = record.owner_decision
+    if decision and store.status(run.report_id) == "escalated":
+        apply_decision(store, run.report_id, decision.decision, decision.note, decision.who)
     return to_record(store.get(run.report_id))
 
 
@@ -130,14 +119,3 @@ def correct(
     else:
         store.add_correction(report_id, who, what, why, "correction")
     return to_record(store.get(report_id))
-
-
-def _jsonable(state: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in state.items():
-        if hasattr(value, "model_dump"):
-            value = value.model_dump(mode="json")
-        elif isinstance(value, list):
-            value = [v.model_dump(mode="json") if hasattr(v, "model_dump") else v for v in value]
-        out[key] = value
-    return out

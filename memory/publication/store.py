@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.errors import UserError
+from memory.run import RunRecord
 
 STATUSES = ("draft", "escalated", "approved", "published", "retracted")
 # current status (None = not yet recorded) -> statuses it may move to
@@ -104,6 +105,10 @@ class StoredReport:
     @property
     def status(self) -> str:
         return self.history[-1].status if self.history else "draft"
+
+    def record(self) -> RunRecord:
+        """The recorded run, typed (versions store it as `RunRecord.state_json()`)."""
+        return RunRecord.from_state(self.state)
 
 
 class PublicationStore:

@@ -51,7 +51,7 @@ def test_escalate_then_approve_then_published(
     settings = load_settings()
     run_id = _escalated_run(settings, "run-approve")
     report_id = report_id_for(run_id)
-    store = store_for(settings)
+    store = store_for(settings.publications_path)
     assert store.status(report_id) == "escalated"
     assert [p.run_id for p in paused_runs(settings.checkpoint_path)] == [run_id]
     assert build_site(store, tmp_path / "before").reports == 0
@@ -67,10 +67,10 @@ def test_escalate_then_approve_then_published(
     assert values["owner_decision"]["who"] == "lead"
     assert not values["_interrupts"] and not values["_next"]
     assert paused_runs(settings.checkpoint_path) == []
-    rep = store_for(settings).get(report_id)
+    rep = store_for(settings.publications_path).get(report_id)
     assert [h.status for h in rep.history] == ["escalated", "approved", "published"]
     assert rep.history[1].who == "lead" and rep.history[1].note == "evidence checked"
-    summary = build_site(store_for(settings), tmp_path / "after")
+    summary = build_site(store_for(settings.publications_path), tmp_path / "after")
     assert summary.reports == 1
     assert (tmp_path / "after" / "reports" / f"{report_id[5:]}.html").exists()
 
@@ -85,7 +85,7 @@ def test_rejection_is_not_published(
     assert "now draft" in capsys.readouterr().out
     values = load_run(run_id, settings)
     assert values["owner_decision"]["decision"] == "reject"
-    store = store_for(settings)
+    store = store_for(settings.publications_path)
     assert store.status(report_id) == "draft"
     assert "published" not in [h.status for h in store.get(report_id).history]
     assert build_site(store, tmp_path / "site").reports == 0

@@ -97,7 +97,7 @@ def site() -> Iterator[dict[str, Any]]:
     settings = load_settings().with_overrides(home=tmp / "home")
     ids = _real_runs(settings)
     out = tmp / "site"
-    summary = build_site(store_for(settings), out)
+    summary = build_site(store_for(settings.publications_path), out)
     assert summary.reports == len(ids)
     server = serve(out, get_free_port())
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -9,20 +9,21 @@ import pytest
 from graph.cli import main
 from graph.settings import load_settings
 from memory.publication import record_run, store_for
-from tests.pub_samples import sample_state
+from tests.pub_samples import sample_record
 
 
 def test_review_approve_publishes(
     sovereign_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = load_settings()
-    rec = record_run(sample_state(tmp_path, "esc-1", policy="ESCALATE_TO_OWNER"), settings)
+    escalated = sample_record(tmp_path, "esc-1", policy="ESCALATE_TO_OWNER")
+    rec = record_run(escalated, settings.publications_path)
     assert main(["review", "list"]) == 0
     assert rec.report_id in capsys.readouterr().out
     assert main(["review", "esc-1", "--approve", "--note", "sources checked", "--who", "lead"]) == 0
     out = capsys.readouterr().out
     assert "now published" in out
-    assert store_for(settings).status(rec.report_id) == "published"
+    assert store_for(settings.publications_path).status(rec.report_id) == "published"
     assert main(["review", "list"]) == 0
     assert "no reports awaiting owner review" in capsys.readouterr().out
 
@@ -31,7 +32,8 @@ def test_review_reject_and_bad_input(
     sovereign_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = load_settings()
-    rec = record_run(sample_state(tmp_path, "esc-2", policy="ESCALATE_TO_OWNER"), settings)
+    escalated = sample_record(tmp_path, "esc-2", policy="ESCALATE_TO_OWNER")
+    rec = record_run(escalated, settings.publications_path)
     assert main(["review", rec.report_id, "--approve", "--reject", "--note", "x"]) == 2
     assert "exactly one of" in capsys.readouterr().err
     assert main(["review", rec.report_id, "--reject"]) == 2
@@ -39,7 +41,7 @@ def test_review_reject_and_bad_input(
     assert main(["review", "no-such-run", "--reject", "--note", "x"]) == 2
     assert "no report or run" in capsys.readouterr().err
     assert main(["review", rec.report_id, "--reject", "--note", "thin evidence"]) == 0
-    assert store_for(settings).status(rec.report_id) == "draft"
+    assert store_for(settings.publications_path).status(rec.report_id) == "draft"
     assert main(["review", rec.report_id, "--approve", "--note", "late"]) == 2
     assert "not awaiting owner review" in capsys.readouterr().err
 
@@ -48,7 +50,7 @@ def test_correct_and_site_build(
     sovereign_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = load_settings()
-    rec = record_run(sample_state(tmp_path, "auto-1"), settings)
+    rec = record_run(sample_record(tmp_path, "auto-1"), settings.publications_path)
     code = main(["correct", rec.report_id, "--note", "C2 value is 10.0", "--what", "claim C2"])
     assert code == 0
     assert "CORRECTED, 1 correction(s)" in capsys.readouterr().out

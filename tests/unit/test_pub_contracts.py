@@ -5,18 +5,18 @@ from __future__ import annotations
 import copy
 import hashlib
 from pathlib import Path
-from types import SimpleNamespace
 
 import jsonschema
 import pytest
 
 from memory.publication import record_run, report_id_for
 from memory.publication.contracts import validate
-from tests.pub_samples import sample_state
+from memory.run import RunInfo, RunRecord
+from tests.pub_samples import sample_record, sample_state
 
 
-def _settings(tmp_path: Path) -> SimpleNamespace:
-    return SimpleNamespace(publications_path=tmp_path / "pub.sqlite")
+def _db(tmp_path: Path) -> Path:
+    return tmp_path / "pub.sqlite"
 
 
 def test_report_id_is_stable_and_well_formed() -> None:
@@ -28,7 +28,7 @@ def test_report_id_is_stable_and_well_formed() -> None:
 
 
 def test_all_three_contracts_validate(tmp_path: Path) -> None:
-    rec = record_run(sample_state(tmp_path), _settings(tmp_path))
+    rec = record_run(sample_record(tmp_path), _db(tmp_path))
     for doc in (rec.manifest, rec.provenance, rec.corrections):
         validate(doc)
     assert rec.manifest["contract"] == "paper-manifest-v1.1"
@@ -38,7 +38,7 @@ def test_all_three_contracts_validate(tmp_path: Path) -> None:
 
 def test_manifest_counts_and_artifact_hash_come_from_the_run(tmp_path: Path) -> None:
     state = sample_state(tmp_path, verified=2)
-    rec = record_run(state, _settings(tmp_path))
+    rec = record_run(RunRecord.from_state(state), _db(tmp_path))
     counts = rec.manifest["counts"]
     assert counts["claims"] == 3 and counts["verified"] == 2 and counts["unverified"] == 1
     assert counts["source_grounded"] == 2 and counts["papers_retrieved"] == 2
@@ -51,7 +51,7 @@ def test_manifest_counts_and_artifact_hash_come_from_the_run(tmp_path: Path) -> 
 
 
 def test_provenance_names_query_time_and_lineage(tmp_path: Path) -> None:
-    rec = record_run(sample_state(tmp_path), _settings(tmp_path))
+    rec = record_run(sample_record(tmp_path), _db(tmp_path))
     retrieved = [s for s in rec.provenance["sources"] if s["role"] == "retrieved"]
     assert {s["query"] for s in retrieved} == {"all:MoE AND all:routing", "all:expert parallel"}
     assert all(s["retrieved_at"] and s["version"] == 2 for s in retrieved)
@@ -73,7 +73,7 @@ def test_provenance_names_query_time_and_lineage(tmp_path: Path) -> None:
     ],
 )
 def test_invalid_documents_are_rejected(tmp_path: Path, which: str, mutate: object) -> None:
-    rec = record_run(sample_state(tmp_path), _settings(tmp_path))
+    rec = record_run(sample_record(tmp_path), _db(tmp_path))
     doc = copy.deepcopy(getattr(rec, which))
     mutate(doc)  # type: ignore[operator]
     with pytest.raises(jsonschema.ValidationError):
@@ -83,9 +83,9 @@ def test_invalid_documents_are_rejected(tmp_path: Path, which: str, mutate: obje
 def test_correction_record_validates_with_entries(tmp_path: Path) -> None:
     from memory.publication import correct, store_for
 
-    settings = _settings(tmp_path)
-    record_run(sample_state(tmp_path), settings)
-    rec = correct(store_for(settings), "run-alpha", "ann", "claim C2", "value is 10.0 not 10.3")
+    db = _db(tmp_path)
+    record_run(sample_record(tmp_path), db)
+    rec = correct(store_for(db), "run-alpha", "ann", "claim C2", "value is 10.0 not 10.3")
     validate(rec.corrections)
     assert rec.corrections["status"] == "CORRECTED"
     assert rec.corrections["corrections"][0]["who"] == "ann"
@@ -94,22 +94,22 @@ def test_correction_record_validates_with_entries(tmp_path: Path) -> None:
 def test_paper_input_string_is_not_mistaken_for_the_target(tmp_path: Path) -> None:
     state = sample_state(tmp_path)
     state["paper"] = "2605.00001"  # what the caller typed; `target` holds the resolved Paper
-    rec = record_run(state, _settings(tmp_path))
+    rec = record_run(RunRecord.from_state(state), _db(tmp_path))
     assert rec.manifest["paper"]["title"].startswith("SMoES")
     del state["target"]
     state["run_id"] = "no-target"
-    assert record_run(state, _settings(tmp_path)).manifest["paper"] is None
+    assert record_run(RunRecord.from_state(state), _db(tmp_path)).manifest["paper"] is None
 
 
 def test_llm_calls_and_tokens_reach_manifest_and_provenance(tmp_path: Path) -> None:
     state = sample_state(tmp_path)
     usage = {"calls": 7, "prompt_tokens": 900, "completion_tokens": 120, "total_tokens": 1020}
-    state["run_info"] = {"verifier": "default", "llm_usage": usage}
-    rec = record_run(state, _settings(tmp_path))
+    info = RunInfo(verifier="default", llm_usage=usage)
+    rec = record_run(RunRecord.from_state(state), _db(tmp_path), info)
     validate(rec.manifest)
     validate(rec.provenance)
     assert rec.manifest["counts"]["llm_calls"] == 7
     assert rec.manifest["counts"]["llm_tokens"] == 1020
     assert rec.provenance["method"]["llm_usage"] == usage
-    no_llm = record_run(sample_state(tmp_path / "b"), _settings(tmp_path / "b"))
+    no_llm = record_run(sample_record(tmp_path / "b"), _db(tmp_path / "b"))
     assert no_llm.manifest["counts"]["llm_calls"] == 0

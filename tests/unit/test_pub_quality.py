@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from memory.publication import record_run
 from memory.publication.quality import ClaimFacts, tier_for, verification_level
-from tests.pub_samples import sample_state
+from memory.run import RunRecord
+from tests.pub_samples import sample_record, sample_state
 
 
 def _c(status: str, grounded: bool, conf: float = 0.8) -> ClaimFacts:
@@ -52,7 +52,7 @@ def test_support_from_the_claims_own_paper_is_not_grounding(tmp_path: Path) -> N
     for ver in state["verifications"]:
         claim = next(c for c in state["claims"] if c["id"] == ver["claim_id"])
         ver["evidence"][0]["doc_id"] = claim["source_id"]
-    rec = record_run(state, SimpleNamespace(publications_path=tmp_path / "p.sqlite"))
+    rec = record_run(RunRecord.from_state(state), tmp_path / "p.sqlite")
     assert rec.manifest["counts"]["verified"] == 3
     assert rec.manifest["counts"]["source_grounded"] == 0
     assert rec.manifest["quality"]["verification_level"]["code"] == "L1"
@@ -60,20 +60,20 @@ def test_support_from_the_claims_own_paper_is_not_grounding(tmp_path: Path) -> N
 
 
 def test_dimensions_respond_to_the_run(tmp_path: Path) -> None:
-    settings = SimpleNamespace(publications_path=tmp_path / "p.sqlite")
-    good = record_run(sample_state(tmp_path, "good"), settings).manifest["quality"]
+    db = tmp_path / "p.sqlite"
+    good = record_run(sample_record(tmp_path, "good"), db).manifest["quality"]
     assert good["dimensions"] == {
         "evidence_strength": "HIGH",
         "uncertainty_disclosure": "HIGH",
         "reproducibility": "HIGH",
     }
     weak = sample_state(tmp_path, "weak", verified=0)
-    weak["settings_used"] = {}
+    weak["settings_used"] = {"consensus_threshold": 6.5, "max_revisions": 2}  # no model ids
     weak["provenance"].append({"node": "verify", "kind": "fallback", "message": "tfidf used"})
     weak["coverage"][1]["note"] = ""
     for paper in weak["papers"]:
         paper["query"] = None
-    dims = record_run(weak, settings).manifest["quality"]["dimensions"]
+    dims = record_run(RunRecord.from_state(weak), db).manifest["quality"]["dimensions"]
     assert dims["evidence_strength"] == "LOW"
     assert dims["reproducibility"] == "LOW"  # only the artifact hash check passes
     assert dims["uncertainty_disclosure"] == "MEDIUM"

@@ -6,36 +6,38 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
+from jinja2 import DictLoader, Environment
 
-from graph.site.builder import build_site, graph_data
+from graph.site.builder import build_site, collect, graph_data
+from graph.site.pages import index_page, report_page
+from graph.site.render import CompactLayout
 from memory.publication import apply_decision, record_run, store_for
-from tests.pub_samples import sample_state
+from memory.run import RunRecord
+from tests.pub_samples import sample_record, sample_state
+
+REPO = Path(__file__).resolve().parents[2]
 
 EVIL = 'Attack <script>window.__pwned = 1</script> & "quotes"'
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    settings = SimpleNamespace(publications_path=tmp_path / "pub.sqlite")
+    db = tmp_path / "pub.sqlite"
+    escalated = {"policy": "ESCALATE_TO_OWNER"}
     ids = {
-        "auto": record_run(sample_state(tmp_path, "auto"), settings).report_id,
-        "evil": record_run(sample_state(tmp_path, "evil", title=EVIL), settings).report_id,
+        "auto": record_run(sample_record(tmp_path, "auto"), db).report_id,
+        "evil": record_run(sample_record(tmp_path, "evil", title=EVIL), db).report_id,
         "low": record_run(
-            sample_state(tmp_path, "low", scores=(2.0, 3.0, 1.5), verified=0), settings
+            sample_record(tmp_path, "low", scores=(2.0, 3.0, 1.5), verified=0), db
         ).report_id,
-        "waiting": record_run(
-            sample_state(tmp_path, "waiting", policy="ESCALATE_TO_OWNER"), settings
-        ).report_id,
-        "rejected": record_run(
-            sample_state(tmp_path, "rejected", policy="ESCALATE_TO_OWNER"), settings
-        ).report_id,
+        "waiting": record_run(sample_record(tmp_path, "waiting", **escalated), db).report_id,
+        "rejected": record_run(sample_record(tmp_path, "rejected", **escalated), db).report_id,
     }
-    apply_decision(store_for(settings), ids["rejected"], "reject", "no", "owner")
+    apply_decision(store_for(db), ids["rejected"], "reject", "no", "owner")
     out = tmp_path / "site"
-    summary = build_site(store_for(settings), out)
+    summary = build_site(store_for(db), out)
     assert summary.reports == 3
     return out, ids
 
@@ -61,9 +63,7 @@ def test_paper_strings_are_escaped(site: tuple[Path, dict[str, str]]) -> None:
         text = page.read_text()
         assert "<script>window.__pwned" not in text
     report = (out / "reports" / f"{ids['evil'][5:]}.html").read_text()
-    assert (
-        "Attack &lt;script&gt;window.__pwned = 1&lt;/script&gt; &amp; &quot;quotes&quot;" in report
-    )
+    assert "Attack &lt;script&gt;window.__pwned = 1&lt;/script&gt; &amp; &#34;quotes&#34;" in report
 
 
 def test_report_page_fields_and_downloads(site: tuple[Path, dict[str, str]]) -> None:
@@ -157,13 +157,13 @@ def test_about_and_mathematics_document_the_rules(site: tuple[Path, dict[str, st
 
 
 def test_benchmarks_come_from_claim_text_not_conditions(tmp_path: Path) -> None:
-    settings = SimpleNamespace(publications_path=tmp_path / "pub.sqlite")
+    db = tmp_path / "pub.sqlite"
     state = sample_state(tmp_path, "bench")
     state["claims"][2]["text"] = "At batch size 16 the model reaches 58.1% on MathVista."
     state["claims"][2]["quote"] = state["claims"][2]["text"]
     state["claims"][2]["setting"] = "batch size 16"
-    record_run(state, settings)
-    build_site(store_for(settings), tmp_path / "site")
+    record_run(RunRecord.from_state(state), db)
+    build_site(store_for(db), tmp_path / "site")
     html = (tmp_path / "site" / "benchmarks.html").read_text()
     names = set(re.findall(r'data-bench="([^"]+)"', html))
     assert names == {"MMMU", "MathVista"}
@@ -172,11 +172,38 @@ def test_benchmarks_come_from_claim_text_not_conditions(tmp_path: Path) -> None:
 def test_retracted_report_stays_visible_and_marked(tmp_path: Path) -> None:
     from memory.publication import correct
 
-    settings = SimpleNamespace(publications_path=tmp_path / "pub.sqlite")
-    rid = record_run(sample_state(tmp_path, "gone"), settings).report_id
-    correct(store_for(settings), rid, "ann", "report", "target paper was wrong", retract=True)
-    build_site(store_for(settings), tmp_path / "site")
+    db = tmp_path / "pub.sqlite"
+    rid = record_run(sample_record(tmp_path, "gone"), db).report_id
+    correct(store_for(db), rid, "ann", "report", "target paper was wrong", retract=True)
+    build_site(store_for(db), tmp_path / "site")
     page = (tmp_path / "site" / "reports" / f"{rid[5:]}.html").read_text()
     assert "RETRACTED" in page and "target paper was wrong" in page
     index = (tmp_path / "site" / "index.html").read_text()
     assert f'data-id="{rid}" data-status="retracted"' in index
+
+
+def test_template_escapes_an_html_title(tmp_path: Path) -> None:
+    """The report page's template escapes what came from a paper: no hand-written escaping."""
+    db = tmp_path / "pub.sqlite"
+    title = '<img src=x onerror="alert(1)"> & <b>bold</b>'
+    record_run(sample_record(tmp_path, "html-title", title=title), db)
+    (report,) = collect(store_for(db))
+    html = report_page(report)
+    assert "<img" not in html and "<b>bold" not in html
+    escaped = "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+    assert f'<p class="ptitle" data-field="paper-title">{escaped} (' in html
+    assert f"<td>{escaped}</td>" in html  # the sources table
+    assert escaped in index_page([report])
+    site_code = "".join(p.read_text() for p in (REPO / "graph" / "site").glob("*.py"))
+    assert "html.escape" not in site_code and "import html" not in site_code
+
+
+def test_compact_templates_drop_layout_and_keep_inline_spaces() -> None:
+    env = Environment(loader=DictLoader({}), autoescape=True, extensions=[CompactLayout])
+    compact = env.from_string(
+        "{# compact #}\n<ul>\n  {% for x in xs\n     if x %}\n"
+        "    <li>{{ x }} !</li>\n  {% endfor %}\n</ul>\n"
+    )
+    assert compact.render(xs=["a<", "", "b"]) == "<ul><li>a&lt; !</li><li>b !</li></ul>"
+    as_written = env.from_string("<p>one\n  two</p>")
+    assert as_written.render() == "<p>one\n  two</p>"
