@@ -7,7 +7,7 @@ from typing import Any
 
 from agents.claim_extractor import is_measurable, select_claims
 from agents.conflicts import find_conflicts
-from agents.consensus import check_review, consensus
+from agents.consensus import Draft, check_review, consensus
 from agents.facets import coverage, extract_facets
 from agents.policy import decide
 from agents.resolver import resolve_target
@@ -176,3 +176,13 @@ def test_resolver_never_substitutes_another_paper() -> None:
     assert by_flag.status == "not_found" and by_flag.paper is None
     general = resolve_target("How fast are quantized experts?", None, search)
     assert general.status == "none_named" and general.paper is None
+
+
+def test_reviewers_see_the_runs_own_pass_mark() -> None:
+    task: dict[str, Any] = {
+        "question": "q",
+        "round": 0,
+        "settings_used": {"consensus_threshold": 7.25},
+    }
+    assert Draft.from_task(task).threshold == 7.25
+    assert Draft.from_task({"question": "q", "round": 0}).threshold is None  # never a default
