@@ -122,4 +122,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     none = "" if reasons else " none"
     lines = ["tests: " + ", ".join(shown), f"skipped (not exercised):{none}"]
     lines += [f"  [{n}] {reason}" for reason, n in sorted(reasons.items())]
+    for key in ("failed", "error"):
+        for report in stats.get(key, []):
+            crash = getattr(report.longrepr, "reprcrash", None)
+            first = (crash.message if crash else str(report.longrepr)).strip().splitlines()
+            lines.append(f"{key.upper()} {report.nodeid} - {(first or [''])[0][:200]}")
     Path(target).write_text("\n".join(lines) + "\n", encoding="utf-8")
