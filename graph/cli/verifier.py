@@ -200,7 +200,7 @@ def _table_verifier(args: argparse.Namespace, settings: Any) -> Any:
 
         llm = make_llm(settings.llm_config())
         if llm is None:
-            raise UserError("--llm needs an LLM endpoint (set llm_base_url in the settings)")
+            raise UserError("--llm needs an LLM endpoint: set SOVEREIGN_LLM_BASE_URL")
     return get_table_verifier("default", path=args.model, llm=llm)
 
 

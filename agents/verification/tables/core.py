@@ -10,11 +10,19 @@ from functools import lru_cache
 
 import numpy as np
 
-from agents.verification.tables.checks import Check, evaluate
-from agents.verification.tables.data import TableClaim
+from agents.verification.tables.checks import (
+    Check,
+    check_comparison,
+    check_equality,
+    check_superlative,
+    check_trend,
+    focus,
+)
+from agents.verification.tables.data import TableClaim, table_from_scitab
 from agents.verification.tables.features import vector
 from agents.verification.tables.linking import TableView, label_numbers
 from agents.verification.tables.model import Inputs
+from agents.verification.tables.numbers import check_number
 from agents.verification.tables.statements import ParsedClaim, parse
 from agents.verification.tables.verdict import CheckView, UsedCell
 from memory.fulltext.model import Table
@@ -54,6 +62,17 @@ def used_cell(view: TableView, row: int, col: int) -> UsedCell:
     )
 
 
+def evaluate(view: TableView, pc: ParsedClaim, label_nums: set[float]) -> list[Check]:
+    """Every statement of the claim, checked."""
+    f = focus(view, pc)
+    out = [check_number(view, f, n, label_nums) for n in pc.numbers]
+    out += [check_comparison(view, pc, f, c) for c in pc.comparisons]
+    out += [check_superlative(view, pc, f, s) for s in pc.superlatives]
+    out += [check_trend(view, pc, f, t) for t in pc.trends]
+    out += [check_equality(view, pc, f, e) for e in pc.equalities]
+    return out
+
+
 @dataclass
 class _Prepared:
     view: TableView
@@ -76,7 +95,7 @@ def analyse(claim: str, table: Table, prepared: _Prepared | None = None) -> Anal
 def _prepared_for(
     columns: tuple[str, ...], rows: tuple[tuple[str, ...], ...], caption: str
 ) -> _Prepared:
-    return _prepare(Table.from_rows(list(columns), [list(r) for r in rows], caption=caption))
+    return _prepare(table_from_scitab(columns, rows, caption))
 
 
 def analyse_claim(c: TableClaim) -> Analysis:

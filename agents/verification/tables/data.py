@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import ast
 import json
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -50,7 +51,18 @@ class TableClaim(BaseModel):
 
 @lru_cache(maxsize=512)
 def _table(columns: tuple[str, ...], rows: tuple[tuple[str, ...], ...], caption: str) -> Table:
-    return Table.from_rows(list(columns), [list(r) for r in rows], caption=caption)
+    return table_from_scitab(columns, rows, caption)
+
+
+_LABEL = re.compile(r"^\s*((?:Table|Tab\.)\s*[A-Z]?\d+[a-z]?)\s*[:.]", re.IGNORECASE)
+
+
+def table_from_scitab(columns: Sequence[str], rows: Sequence[Sequence[str]], caption: str) -> Table:
+    """The shared Table, labelled from its caption ('Table 2: ...' -> 'Table 2') so cell
+    locations read 'Table 2, row X, column Y'."""
+    m = _LABEL.match(caption)
+    label = m.group(1) if m else ""
+    return Table.from_rows(list(columns), [list(r) for r in rows], caption=caption, label=label)
 
 
 def _literal(value: Any, what: str) -> list[Any]:

@@ -92,7 +92,7 @@ def _verdict(
     return TableVerdict(
         label=LABELS[k3],
         confidence=float(p3[k3]),
-        probabilities={lab: round(float(v), 6) for lab, v in zip(LABELS, p3, strict=True)},
+        probabilities={lab: float(v) for lab, v in zip(LABELS, p3, strict=True)},
         two_class=TWO_CLASS[k2],
         two_class_confidence=float(p2[k2]),
         reasoning_type=a.parsed.reasoning_type(),
