@@ -7,13 +7,13 @@ from __future__ import annotations
 import atexit
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from graph.settings import Settings
 from memory.errors import ServiceUnavailable, UserError
-from memory.fulltext.model import FullText
+from memory.fulltext.model import FullText, FullTextPassage
 from memory.models import Paper, Passage
 
 
@@ -24,15 +24,22 @@ class SearchBackend(Protocol):
 
 
 class MemoryBackend(Protocol):
+    """Vector memory as the nodes use it (Chroma, or the TF-IDF stand-in of tests)."""
+
     def upsert_papers(self, papers: list[Paper]) -> Any: ...
+
+    def upsert_passages(
+        self, source_id: str, version: int, title: str, passages: Sequence[FullTextPassage]
+    ) -> Any: ...
 
     def query(
         self,
         text: str,
         k: int,
-        kind: str = "paper",
-        exclude_sources: list[str] | None = None,
-        restrict_to: list[str] | None = None,
+        *,
+        kind: Any = "paper",
+        exclude_sources: Any = None,
+        restrict_to: Any = None,
     ) -> list[Passage]: ...
 
 
@@ -70,7 +77,8 @@ class Services:
     embedding_info: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # degraded services, for the report
     _cache: dict[str, Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # re-entrant: one service's factory may ask for another (full text needs the search)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def _get(self, key: str, factory: Callable[[], Any] | None) -> Any:
@@ -173,7 +181,8 @@ class Services:
             root,
             limiter=limiter,
             timeout_s=self.settings.arxiv_timeout_s,
-            cache_dir=self.settings.home / "fulltext",
+            # arxiv.org's answers are kept on disk (3 s a request); a local mirror needs none
+            cache_dir=self.settings.home / "fulltext" if root == ARXIV_ROOT else None,
         )
         return fetcher
 

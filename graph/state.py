@@ -14,6 +14,11 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
+def keep_first(left: str | None, right: str | None) -> str | None:
+    """The first non-empty value wins (a later failure does not hide the first one)."""
+    return left or right
+
+
 def merge_papers(left: list[dict[str, Any]], right: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Union by arXiv id, first sighting wins (it keeps the query that found it first)."""
     seen = {p["arxiv_id"] for p in left}
@@ -70,7 +75,9 @@ class ResearchState(ResearchInput, total=False):
     publication: dict[str, Any] | None
     provenance: Annotated[list[dict[str, Any]], operator.add]  # ProvenanceEvent
     timings: Annotated[list[dict[str, Any]], operator.add]
-    halted: str | None  # why the analysis stopped early (bad input, service down, no results)
+    # why the analysis stopped early (bad input, service down, no results); parallel branches
+    # may each fail in one step, so the first reason is kept
+    halted: Annotated[str | None, keep_first]
 
 
 class SearchTask(TypedDict):

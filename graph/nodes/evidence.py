@@ -15,6 +15,10 @@ from memory.fulltext.model import FullText
 from memory.models import Claim, Facets, FullTextRead, Paper
 
 
+def _abstract_only(paper: Paper, rnd: int, reason: str) -> FullTextRead:
+    return FullTextRead(source_id=paper.arxiv_id, round=rnd, status="abstract", reason=reason)
+
+
 def _read_full(paper: Paper, state: ReadTask, env: Env) -> tuple[FullText | None, FullTextRead]:
     """Fetch the source's full text (mirror or arxiv.org: HTML, else PDF) and put its
     paragraphs into vector memory; otherwise record why only the abstract is read."""

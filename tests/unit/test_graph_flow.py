@@ -12,6 +12,7 @@ import pytest
 from agents.reporter import summary
 from graph import build_graph
 from graph.settings import Settings
+from memory.run import RunRecord
 from memory.text import quote_in_source, split_sentences
 from tests.unit.graph_fakes import KeywordSearch, fake_services, load_fixture
 
@@ -45,7 +46,7 @@ def test_report_numbers_equal_state_and_nothing_is_cut(tmp_path: Path) -> None:
     report = Path(state["report_path"]).read_text(encoding="utf-8")
     m = RESULTS.search(report)
     assert m, report
-    s = summary(state)
+    s = summary(RunRecord.from_state(state))
     assert int(m.group(1)) == s["papers_retrieved"] == len(state["papers"])
     assert int(m.group(2)) == len(state["claims"])
     assert int(m.group(3)) == sum(v["status"] == "verified" for v in state["verifications"])
