@@ -6,6 +6,7 @@ this module gathers what it shows."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -78,6 +79,21 @@ def _llm_text(s: dict[str, Any], info: RunInfo) -> str:
     return text
 
 
+def _reading_text(record: RunRecord) -> str:
+    """How many sources were read in full, and in which format (counted from the run)."""
+    full = record.read_in_full()
+    formats = Counter(r.format or "unknown" for r in full.values())
+    limit = record.settings_used.get("fulltext_sources", 0)
+    if not record.fulltext_log:
+        return "Sources read: abstracts only."
+    by_format = ", ".join(f"{n} {fmt}" for fmt, n in sorted(formats.items()))
+    return (
+        f"Sources read in full (the target and up to {limit} most relevant others per round, "
+        f"arXiv HTML else PDF): {len(full)} of {len(record.sources_read())}"
+        + (f" ({by_format})." if full else ".")
+    )
+
+
 def methodology(record: RunRecord, info: RunInfo) -> str:
     """One paragraph: how the run searched, embedded, verified and reviewed, as it actually ran
     (`info`) within the settings it was given."""
@@ -90,13 +106,34 @@ def methodology(record: RunRecord, info: RunInfo) -> str:
         f"{1 + record.revision_round} search round(s), {len(record.queries)} queries in total. "
         f"Vector memory: {emb.get('backend', s.get('embedding_backend'))} embeddings "
         f"{emb.get('model', 'unknown')} (dim={dim if dim is not None else 'unknown'}). "
-        f"Claims: whole abstract sentences bearing on the question's facets, vacuous ones "
-        f"dropped, at most {s.get('max_claims')}. Verification against other sources only "
+        f"{_reading_text(record)} "
+        f"Claims: whole source statements (abstract, body sentences, table rows) bearing on "
+        f"the question's facets, each with its location, vacuous ones dropped, at most "
+        f"{s.get('max_claims')}. Verification against other sources only "
         f"({s.get('evidence_k')} nearest per claim): {_verifier_text(s, info)}. Tribunal: "
         f"3-role parallel review (SKEPTIC/VALIDATOR/SYNTHESIZER), revision when consensus < "
         f"{s.get('consensus_threshold')} for at most {s.get('max_revisions')} round(s). "
         f"{_llm_text(s, info)}."
     )
+
+
+def _abstract_only_lines(record: RunRecord) -> list[str]:
+    """Sources read only as abstracts, grouped by why: the body of each was not checked."""
+    by_reason: dict[str, list[str]] = {}
+    for pid, reason in record.read_as_abstract().items():
+        by_reason.setdefault(reason, []).append(pid)
+    lines = [
+        f"read only as abstracts ({reason}): {', '.join(ids)}"
+        for reason, ids in by_reason.items()
+    ]
+    skipped = [p for p in record.sources_read() if p not in record.read_in_full()]
+    skipped = [p for p in skipped if p not in record.read_as_abstract()]
+    if skipped:
+        lines.append(
+            f"{len(skipped)} further source(s) were read only as abstracts by design (beyond "
+            f"the {record.settings_used.get('fulltext_sources')} most relevant per round)"
+        )
+    return lines
 
 
 def uncertainties(record: RunRecord, info: RunInfo) -> list[str]:
@@ -109,6 +146,7 @@ def uncertainties(record: RunRecord, info: RunInfo) -> list[str]:
     out += [f"search '{s.query}' failed: {s.error}" for s in record.search_log if s.error]
     out += [f"conflicting numbers: {c.note}" for c in record.conflicts]
     out += [c.note or f"{c.facet} '{c.value}' not covered" for c in record.uncovered()]
+    out += _abstract_only_lines(record)
     unverified = [v.claim_id for v in record.unverified()]
     if unverified:
         out.append(

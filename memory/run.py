@@ -52,6 +52,7 @@ class DroppedClaim(_Record):
     text: str
     source_id: str
     sentence_index: int | None = None
+    location: str | None = None
     relevance: float = 0.0
     reason: str
 
@@ -213,6 +214,24 @@ class RunRecord(_Record):
 
     def paper_index(self) -> dict[str, Paper]:
         return {p.arxiv_id: p for p in self.papers}
+
+    def sources_read(self) -> list[str]:
+        """Every source a round read (abstract or full text), in the order first read."""
+        return list(dict.fromkeys(r.source_id for r in self.fulltext_log))
+
+    def read_in_full(self) -> dict[str, FullTextRead]:
+        """Sources whose full text some round read, with that reading."""
+        return {r.source_id: r for r in self.fulltext_log if r.status == "full"}
+
+    def read_as_abstract(self) -> dict[str, str]:
+        """Sources only ever read as abstracts, with the last reason (for Uncertainties);
+        sources the run chose not to read in full are left out (that is a setting, not a gap)."""
+        full = self.read_in_full()
+        out: dict[str, str] = {}
+        for r in self.fulltext_log:
+            if r.source_id not in full and r.reason and not r.reason.startswith("not among"):
+                out[r.source_id] = r.reason
+        return out
 
     def verification_of(self, claim_id: str) -> Verification | None:
         return next((v for v in self.verifications if v.claim_id == claim_id), None)
