@@ -174,7 +174,10 @@ def source_candidates(
         if not bears_on_question(hits, overlap, is_target, has_target, facets.entity):
             continue  # does not bear on the question
         if not is_measurable(unit.text):
-            dropped.append(_dropped(unit, paper, rel))
+            # recorded for the abstract, whose every sentence a reader can see; a body has
+            # hundreds of unmeasured sentences, and listing them would bury the report
+            if unit.kind == "abstract":
+                dropped.append(_dropped(unit, paper, rel))
             continue
         claims.append(_claim_from(unit, paper, facets, hits, rel))
     order = {c.id: i for i, c in enumerate(claims)}
