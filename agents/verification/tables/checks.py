@@ -198,9 +198,12 @@ def check_comparison(view: TableView, pc: ParsedClaim, f: Focus, c: Comparison) 
         b = _base_rows(view, a) or [i for i in f.rows if i not in a]
     if axis == "col" and not _comparable_columns(view, a, b):
         return Check("comparison", f"{c.trigger.word}: different metrics", "unknown")
+    out_same = {i for m in c.excluded if m.axis == axis for i in m.indices}
+    out_other = {i for m in c.excluded if m.axis != axis for i in m.indices}
+    b = [i for i in b if i not in out_same]
     names = (c.subject.names, c.obj.names if c.obj else ())
     pairs = _aligned(view, axis, a, b, names)
-    others = _others(view, axis, f, c.metric)
+    others = tuple(j for j in _others(view, axis, f, c.metric) if j not in out_other)
     seen = list(_directional(view, axis, pairs, others, c.trigger.sense))
     if not seen:
         return Check("comparison", f"{c.trigger.word}: no comparable values", "unknown")

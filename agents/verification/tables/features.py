@@ -140,4 +140,5 @@ def evidence(view: TableView, checks: Sequence[Check]) -> dict[str, float]:
 
 def vector(view: TableView, pc: ParsedClaim, checks: Sequence[Check]) -> np.ndarray:
     values = {**lexical(view, pc), **evidence(view, checks)}
-    return np.array([values[name] for name in FEATURES], dtype=np.float64)
+    out = np.array([values[name] for name in FEATURES], dtype=np.float64)
+    return np.nan_to_num(out, nan=0.0, posinf=1e6, neginf=-1e6)  # odd cells never reach the model

@@ -7,6 +7,7 @@ position in the claim (a comparison's subject is the mention before its trigger 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,13 +28,13 @@ from memory.fulltext.model import Cell, Table
 
 Axis = Literal["row", "col"]
 _ANY_NUMBER = re.compile(r"[-+]?\d+(?:,\d{3})*(?:\.\d+)?")
-PARTIAL_MIN = 0.5  # share of a name's distinctive weight the claim must contain
+PARTIAL_MIN = 0.4  # share of a name's distinctive weight the claim must contain
 
 
 def cell_value(cell: Cell) -> float | None:
     """The cell's number; for 'a/b/c' or '4805 (76.6%)' style cells, the first number."""
     if cell.number is not None:
-        return cell.number
+        return cell.number if math.isfinite(cell.number) else None
     text = normalize(cell.text)
     if re.search(r"[a-z]", text):
         return None
@@ -263,9 +264,8 @@ def link(view: TableView, claim: str) -> list[Mention]:
     for score, e, ids in cands:
         owners = {taken[i] for i in ids if i in taken}
         key = (e.axis, frozenset(ids))
-        if key in groups and all(o == (groups[key][0][0], e.axis) for o in owners):
-            if abs(groups[key][0][0] - score) < 1e-9:
-                groups[key].append((score, e))  # same words name several entities
+        if key in groups:
+            groups[key].append((score, e))  # the same words name several entities ('BLEU')
             continue
         if owners:
             continue

@@ -89,7 +89,7 @@ def fit(x: Inputs, labels: Sequence[str], meta: dict[str, Any] | None = None) ->
     y = np.asarray(labels, dtype=object)
     vec = _vectorizer().fit(x.texts)
     scaler = StandardScaler().fit(x.dense)
-    model = TableModel(vec, scaler, None, None, meta=dict(meta or {}))
+    model = TableModel(vec, scaler, None, None, FEATURES, EVIDENCE_WEIGHT, dict(meta or {}))
     m = model.matrix(x)
     model.three = _head(C_THREE).fit(m, y)
     keep = np.flatnonzero(y != LABELS[2])

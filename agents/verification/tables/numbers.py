@@ -50,6 +50,8 @@ def _derived(view: TableView, f: Focus) -> Iterator[tuple[str, float, list[tuple
         known_v = [(rc, v) for rc, v in known if v is not None]
         for (p, a), (q, b) in combinations(known_v, 2):
             yield "diff", a - b, [p, q]
+            if abs(a) <= 1 and abs(b) <= 1:  # fractions: a gain of 0.032 is '3.2%'
+                yield "diff%", (a - b) * 100, [p, q]
             if b:
                 yield "rel", (a - b) / abs(b) * 100, [p, q]
                 yield "ratio", a / b, [p, q]
@@ -70,9 +72,10 @@ def _derived(view: TableView, f: Focus) -> Iterator[tuple[str, float, list[tuple
 WANTED = {  # derived values a number with this unit may state
     "x": ("ratio",),
     "points": ("diff",),
-    "%": ("diff", "rel", "share", "mean"),
+    "%": ("diff", "diff%", "rel", "share", "mean"),
     "": ("diff", "mean", "sum"),
 }
+DERIVED_REL = 0.01  # a derived value may differ by 1%: papers compute from unrounded numbers
 HOW = {"cell": 1.0, "derived": 2.0, "elsewhere": 3.0, "labels": 4.0, "none": 0.0}
 
 
@@ -90,7 +93,7 @@ def _locate(
     for how, x, cells in _derived(view, f):
         if how in WANTED[n.unit]:
             x = x if how == "mean" else abs(x)
-            if _close(x, n):
+            if _close(x, n) or (n.bound == "eq" and abs(x - n.value) <= DERIVED_REL * abs(x)):
                 return "derived", f"a {how}", cells, 0.0
             gap = min(gap, abs(x - n.value) / max(abs(n.value), 1e-9))
     anywhere = [

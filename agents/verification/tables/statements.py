@@ -17,8 +17,10 @@ from agents.verification.tables.text import (
     BETTER,
     EQUAL,
     HIGHER,
+    HIGHER_METRIC,
     LARGE,
     LOWER,
+    LOWER_IS_BETTER,
     MOST_WORDS,
     NONE_WORDS,
     SMALL,
@@ -55,6 +57,7 @@ class Comparison:
     quantifier: Quantifier
     magnitude: Literal["small", "large", ""]
     metric: tuple[int, ...] = ()
+    excluded: tuple[Mention, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,7 @@ _BOUNDARY = re.compile(
     r"[.;:!?](?:\s|$)|,\s*(?:and|but|while|whereas|although|though|which|whereas|however)\b"
     r"|\b(?:while|whereas|but|although|though)\b"
 )
+_SUBORDINATE = re.compile(r"\s*(?:\[continue\]\s*)?(?:although|though|while|whereas|if|when)\b")
 NEGATION_SCOPE = 60  # characters before a trigger, within its clause, a negation reaches
 _METRIC_GAP = 24  # characters after a trigger within which a named column is its metric
 
@@ -188,6 +192,11 @@ def clause(norm: str, pos: int) -> tuple[int, int]:
         elif m.start() >= pos:
             hi = m.start()
             break
+    opening = _SUBORDINATE.match(norm, lo)
+    if opening:  # 'although A is slower, B is the best': the comma ends the first clause
+        comma = norm.find(", ", opening.end(), pos)
+        if comma >= 0:
+            lo = comma + 2
     return lo, hi
 
 
@@ -204,6 +213,7 @@ class Roles:
     subject: Mention | None
     obj: Mention | None
     metric: tuple[int, ...]  # other-axis indices the clause names, () for "all in focus"
+    excluded: tuple[Mention, ...] = ()  # named after 'except'
 
 
 _OBJECT_CUE = re.compile(
@@ -219,7 +229,8 @@ def _marked(norm: str, m: Mention) -> bool:
 
 def _pair_on(norm: str, axis: str, before: list[Mention], after: list[Mention]) -> tuple[Any, Any]:
     """Subject: the first unmarked mention of `axis` before the trigger (the clause's subject).
-    Object: a marked one, else the first disjoint one after, else another one before."""
+    Object: a marked one ('than C', 'compared to C'), else the first disjoint one after the
+    trigger, else another one before it ('A and B: B is better')."""
     b = [m for m in before if m.axis == axis]
     a = [m for m in after if m.axis == axis]
     unmarked = [m for m in b if not _marked(norm, m)]
@@ -233,6 +244,14 @@ def _pair_on(norm: str, axis: str, before: list[Mention], after: list[Mention]) 
     if obj is None:
         obj = next((m for m in b if _disjoint(m, subject)), None)
     return subject, obj
+
+
+_EXCEPT = re.compile(r"(?:except(?: for)?|other than|apart from|excluding|but not)\s*(?:the\s+)?$")
+
+
+def _excepted(norm: str, m: Mention) -> bool:
+    """'all oracle models except es-en Bio': the mention is carved out of the claim."""
+    return bool(_EXCEPT.search(norm[max(0, m.start - 20) : m.start]))
 
 
 def _from_to(norm: str, inside: list[Mention], pos: int) -> tuple[Any, Any]:
@@ -249,33 +268,53 @@ def _from_to(norm: str, inside: list[Mention], pos: int) -> tuple[Any, Any]:
     return None, None
 
 
-def roles(mentions: list[Mention], norm: str, pos: int, superlative: bool = False) -> Roles:
+def roles(
+    mentions: list[Mention], norm: str, pos: int, mode: Literal["pair", "extreme", "trend"] = "pair"
+) -> Roles:
     """Subject, object and metric of the trigger at `pos`, within its clause. A column named
-    right after a trigger ('decreases recall', 'the highest success rate') is its metric."""
+    right after a trigger ('decreases recall', 'the highest success rate') is its metric;
+    mentions after 'except' are set aside."""
     lo, hi = clause(norm, pos)
     inside = [m for m in mentions if m.start >= lo and m.end <= hi]
+    excluded = tuple(m for m in inside if _excepted(norm, m))
+    inside = [m for m in inside if m not in excluded]
     metric_m = [m for m in inside if m.axis == "col" and pos <= m.start <= pos + _METRIC_GAP]
     rest = [m for m in inside if m not in metric_m[:1]]
     before = [m for m in rest if m.end <= pos]
     after = [m for m in rest if m.start >= pos]
     subject = obj = None
+    superlative = mode != "pair"
     if not superlative:
         subject, obj = _from_to(norm, rest, pos)
-        axes = [before[-1].axis] if before else ["row", "col"]
-        for axis in axes:
-            if subject is not None:
-                break
-            s, o = _pair_on(norm, axis, before, after)
-            if s is not None and o is not None:
-                subject, obj = s, o
+        if subject is None and before:
+            subject, obj = _pair_on(norm, before[-1].axis, before, after)
     if subject is None:
         unmarked = [m for m in before if not _marked(norm, m)]
-        if superlative:
+        if superlative:  # named metrics ('the lowest WER and DCE') are not the subject
             unmarked += [m for m in after if not _marked(norm, m)]
-        subject = unmarked[-1] if unmarked and not superlative else _closest(unmarked, pos)
+            if mode == "extreme":
+                unmarked = [m for m in unmarked if not _is_metric(m)] or unmarked
+        subject = unmarked[0] if unmarked and not superlative else _closest(unmarked, pos)
     metric = [m for m in inside if subject is None or m.axis != subject.axis]
     idx = tuple(sorted({i for m in metric for i in m.indices}))
-    return Roles(subject, obj, idx)
+    return Roles(subject, obj, idx, excluded)
+
+
+def _is_metric(m: Mention) -> bool:
+    """A column named like a measure (F1, WER, accuracy, success rate)."""
+    names = " ".join(normalize(n) for n in m.names)
+    return m.axis == "col" and bool(HIGHER_METRIC.search(names) or LOWER_IS_BETTER.search(names))
+
+
+def _passive_negation(norm: str, t: Trigger, r: Roles) -> Trigger:
+    """'the best score is not achieved by X': a negation between the trigger and a subject
+    named after it negates the superlative."""
+    s = r.subject
+    if t.negated or s is None or s.start <= t.start:
+        return t
+    if negated_before(norm, s.start, s.start - t.start):
+        return Trigger(t.word, t.start, t.sense, t.direction, True)
+    return t
 
 
 def _closest(mentions: list[Mention], pos: int) -> Mention | None:
@@ -307,16 +346,18 @@ def parse(view: TableView, claim: str) -> ParsedClaim:
     for t in triggers(masked(norm, mentions)):
         q = _quantifier(norm, t.start)
         if t.word in SUPERLATIVE:
-            r = roles(mentions, norm, t.start, superlative=True)
-            pc.superlatives.append(Superlative(t, r.subject, q, r.metric))
+            r = roles(mentions, norm, t.start, "extreme")
+            pc.superlatives.append(
+                Superlative(_passive_negation(norm, t, r), r.subject, q, r.metric)
+            )
         elif _is_trend(norm, t):
-            r = roles(mentions, norm, t.start, superlative=True)
+            r = roles(mentions, norm, t.start, "trend")
             pc.trends.append(Trend(t, r.subject, r.metric))
         else:
             r = roles(mentions, norm, t.start)
             if r.subject is not None:
                 mag = _magnitude(norm, t.start)
-                pc.comparisons.append(Comparison(t, r.subject, r.obj, q, mag, r.metric))
+                pc.comparisons.append(Comparison(t, r.subject, r.obj, q, mag, r.metric, r.excluded))
     _equalities(pc)
     return pc
 

@@ -141,15 +141,15 @@ WORSE = words(
 )
 HIGHER = words(
     "higher highest increase increases increased increasing larger largest greater greatest more "
-    "most rise rises grows grow exceed exceeds maximum max bigger biggest raise raises"
+    "most rise rises grows grow exceed exceeds bigger biggest raise raises"
 )
 LOWER = words(
     "lower lowest decrease decreases decreased decreasing smaller smallest less least drop drops "
-    "dropped declines decline reduce reduces reduced reduction minimum min fall falls fewer "
+    "dropped declines decline reduce reduces reduced reduction fall falls fewer "
     "fewest shrink shrinks"
 )
 SUPERLATIVE = words(
-    "best worst highest lowest largest smallest greatest most least top maximum minimum "
+    "best worst highest lowest largest smallest greatest most least top "
     "strongest weakest biggest fewest"
 )
 ALL_WORDS = words("all every always consistently each both universally entire")
