@@ -12,9 +12,10 @@ Prints, from one run over every file in ../shared/data/fulltext (or --data):
   - sections, paragraphs, references and tables (with cell counts) found per file;
   - the LaTeX e-print reader on arxiv_src/*.gz;
   - mirror ingest: unarXive papers/s into a fresh temp mirror, and the re-ingest of the same file.
-A placeholder stands for the research-run comparison (full text vs abstract-only wall time),
-to be added when the graph reads full text. Every figure is measured in this run; CPU load
-from other processes skews the speeds."""
+  - a research run over a mirror of the unarXive papers (no LLM, one revision round at most):
+    wall time reading full text vs the same run reading abstracts only, and wall / critical
+    path of each (the orchestration's own cost; target at most 1.15).
+Every figure is measured in this run; CPU load from other processes skews the speeds."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -179,10 +181,80 @@ def _print(results: dict[str, Any]) -> None:
         )
     for name, row in results["eprint"].items():
         print(f"e-print {name}: {row}")
-    # PLACEHOLDER - research-run comparison (wall time of a run reading full text vs one reading
-    # abstracts only). It is added here when the graph's full-text reading is in place; this
-    # bench measures the readers alone and does not run the graph.
-    print("research run, full text vs abstract only: not measured by this bench (placeholder)")
+    run = results.get("research_run_full_text_vs_abstract")
+    if run:
+        for mode in ("full_text", "abstract_only"):
+            r = run[mode]
+            print(
+                f"research run, {mode.replace('_', ' ')}: wall {r['wall_s']} s, critical path "
+                f"{r['critical_s']} s, wall/critical {r['wall_over_critical']} (target <= 1.15); "
+                f"{r['read_in_full']} source(s) read in full, {r['claims']} claims, "
+                f"{r['body_claims']} from body or tables"
+            )
+        print(f"research run: full text costs {run['ratio']}x the abstract-only wall time")
+
+
+# --- a research run reading full text vs abstracts only -------------------------------------
+
+RUN_QUESTION = (
+    "What detection accuracy does the RoBERTa detector reach on mutation-based generated text "
+    "in arXiv 2212.11808?"
+)
+
+
+@dataclass
+class _NoFullText:
+    """The abstract-only arm: every fetch answers that no full text exists."""
+
+    fulltext: FullText | None = None
+    reason: str | None = "abstract-only bench arm"
+
+    def fetch(self, arxiv_id: str, version: int | None = None) -> _NoFullText:
+        return self
+
+
+def _research(settings: Any, abstract_only: bool) -> dict[str, Any]:
+    from graph import build_graph
+    from graph.services import Services
+    from memory.run import RunRecord, critical_path
+
+    services = Services(settings, fulltext_factory=_NoFullText if abstract_only else None)
+    try:
+        start = time.perf_counter()
+        state = build_graph(settings, services=services).invoke({"question": RUN_QUESTION})
+        wall = time.perf_counter() - start
+    finally:
+        services.close()
+    record = RunRecord.from_state(dict(state))
+    critical = critical_path((t.start, t.end) for t in record.timings)
+    return {
+        "wall_s": round(wall, 2),
+        "critical_s": round(critical, 2),
+        "wall_over_critical": round(wall / critical, 3) if critical else None,
+        "read_in_full": len(record.read_in_full()),
+        "claims": len(record.claims),
+        "body_claims": sum(1 for c in record.claims if (c.location or "Abstract") != "Abstract"),
+    }
+
+
+def bench_research(folder: Path) -> dict[str, Any]:
+    """One warm-up run, then the full-text and the abstract-only run on the same mirror."""
+    import tempfile
+
+    from graph.settings import load_settings
+    from graph.transcript import configure
+    from memory.mirror.fulltext_ingest import ingest_fulltext
+
+    home = Path(tempfile.mkdtemp(prefix="sovereign-bench-fulltext-"))
+    os.environ["SOVEREIGN_HOME"] = str(home)
+    configure(home / "events.jsonl", to_stderr=False)
+    settings = load_settings(home=str(home), max_revisions=1)
+    ingest_fulltext(settings.mirror_path, sorted(folder.glob("*.jsonl")), progress=False)
+    _research(settings, abstract_only=False)  # warm-up: model loads, collections, caches
+    full = _research(settings, abstract_only=False)
+    abstract = _research(settings, abstract_only=True)
+    ratio = round(full["wall_s"] / abstract["wall_s"], 2) if abstract["wall_s"] else None
+    return {"full_text": full, "abstract_only": abstract, "ratio": ratio}
 
 
 # --- mirror full-text ingest (memory/mirror/fulltext_ingest.py) ------------------------------
@@ -242,8 +314,8 @@ def main() -> int:
         "unarxive": bench_unarxive(args.data / "unarxive"),
         "html": bench_html(args.data / "arxiv_html"),
         "eprint": bench_eprint(args.data / "arxiv_src"),
-        "research_run_full_text_vs_abstract": None,  # placeholder: see _print
         "mirror_ingest": bench_mirror_ingest(args.data / "unarxive"),
+        "research_run_full_text_vs_abstract": bench_research(args.data / "unarxive"),
     }
     _print(results)
     _print_mirror(results["mirror_ingest"])

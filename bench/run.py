@@ -30,6 +30,7 @@ from agents.claim_extractor import ClaimSet, is_measurable  # noqa: E402
 from agents.facets import content_tokens  # noqa: E402
 from agents.llm.schemas import PlannedQuery, QueryPlan  # noqa: E402
 from memory.models import Claim, Review, RevisionPlan, SearchQuery  # noqa: E402
+from memory.run import critical_path as run_critical_path  # noqa: E402
 
 T = TypeVar("T", bound=BaseModel)
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "arxiv" / "arxiv_cs_daily_sample_5000.jsonl"
@@ -98,17 +99,7 @@ class SleepyLLM:
 
 
 def critical_path(timings: list[dict[str, Any]]) -> float:
-    """Group node executions into supersteps (a step starts after the previous one ended) and
-    add up each step's longest execution."""
-    total, group_end, group_max = 0.0, None, 0.0
-    for t in sorted(timings, key=lambda t: t["start"]):
-        if group_end is not None and t["start"] < group_end:
-            group_end = max(group_end, t["end"])
-            group_max = max(group_max, t["end"] - t["start"])
-            continue
-        total += group_max
-        group_end, group_max = t["end"], t["end"] - t["start"]
-    return total + group_max
+    return run_critical_path((t["start"], t["end"]) for t in timings)
 
 
 def run_once(

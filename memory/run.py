@@ -7,6 +7,7 @@ It lives at the bottom (`memory`) because the publication store below the agents
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -242,3 +243,18 @@ class RunRecord(_Record):
 
 
 _NULLABLE = {"paper", "out_dir", "input_error", "target", "owner_decision", "publication", "halted"}
+
+
+def critical_path(spans: Iterable[tuple[float, float]]) -> float:
+    """The run's critical path from its node executions (start, end): executions that overlap
+    form one superstep, which costs its longest execution; supersteps add up. Wall time over
+    this shows what the orchestration itself costs."""
+    total, group_end, group_max = 0.0, None, 0.0
+    for start, end in sorted(spans):
+        if group_end is not None and start < group_end:
+            group_end = max(group_end, end)
+            group_max = max(group_max, end - start)
+            continue
+        total += group_max
+        group_end, group_max = end, end - start
+    return total + group_max
