@@ -210,19 +210,8 @@ class VectorMemory:
         keep = {r.id for r in wanted}
         stale = [rid for rid in existing if rid not in keep]
         fresh = [r for r in wanted if existing.get(r.id, {}).get("hash") != r.metadata["hash"]]
-        vectors = self.embedder.embed_passages([r.embed_text for r in fresh]) if fresh else []
-        with self._guard("write"):
-            batch = min(1000, self._client.get_max_batch_size())
-            for start in range(0, len(fresh), batch):
-                part = fresh[start : start + batch]
-                self._collection.upsert(
-                    ids=[r.id for r in part],
-                    embeddings=vectors[start : start + batch],
-                    documents=[r.document for r in part],
-                    metadatas=[r.metadata for r in part],
-                )
-            for ids in chunks(stale, batch):
-                self._collection.delete(ids=list(ids))
+        vectors = self._embed(fresh, None)
+        self._write(fresh, vectors, [], stale)
         return UpsertStats(
             documents=1,
             sentences=0,
@@ -230,6 +219,46 @@ class VectorMemory:
             unchanged=len(wanted) - len(fresh),
             removed=len(stale),
         )
+
+    def _embed(
+        self, records: list[StoredRecord], progress: Callable[[int, int], None] | None
+    ) -> list[list[float]]:
+        """Vectors for the records, checked before anything is written."""
+        vectors: list[list[float]] = []
+        for chunk in chunks(records, EMBED_CHUNK):
+            vectors.extend(self.embedder.embed_passages([r.embed_text for r in chunk]))
+            if progress is not None:
+                progress(len(vectors), len(records))
+        if len(vectors) != len(records) or any(len(v) != self.embedder.dim for v in vectors):
+            raise ServiceUnavailable(
+                f"embedder {self.embedder.model_id} returned malformed vectors; nothing written"
+            )
+        return vectors
+
+    def _write(
+        self,
+        records: list[StoredRecord],
+        vectors: list[list[float]],
+        meta_only: list[StoredRecord],
+        stale: list[str],
+    ) -> None:
+        """New or changed records with their vectors, metadata-only updates, then deletions."""
+        with self._guard("write"):
+            batch = min(1000, self._client.get_max_batch_size())
+            for start in range(0, len(records), batch):
+                part = records[start : start + batch]
+                self._collection.upsert(
+                    ids=[r.id for r in part],
+                    embeddings=vectors[start : start + batch],
+                    documents=[r.document for r in part],
+                    metadatas=[r.metadata for r in part],
+                )
+            for same in chunks(meta_only, batch):
+                self._collection.update(
+                    ids=[r.id for r in same], metadatas=[r.metadata for r in same]
+                )
+            for ids in chunks(stale, batch):
+                self._collection.delete(ids=list(ids))
 
     def _upsert(
         self,
@@ -299,33 +328,9 @@ class VectorMemory:
 
         # 3. embed everything first: a failure here leaves the store untouched
         truncated_before = getattr(self.embedder, "truncated", 0)
-        vectors: list[list[float]] = []
-        for chunk in chunks(to_embed, EMBED_CHUNK):
-            vectors.extend(self.embedder.embed_passages([r.embed_text for r in chunk]))
-            if progress is not None:
-                progress(len(vectors), len(to_embed))
-        if len(vectors) != len(to_embed) or any(len(v) != self.embedder.dim for v in vectors):
-            raise ServiceUnavailable(
-                f"embedder {self.embedder.model_id} returned malformed vectors; nothing written"
-            )
-
+        vectors = self._embed(to_embed, progress)
         # 4. write: new/changed records, metadata-only updates, then drop stale records
-        with self._guard("write"):
-            batch = min(1000, self._client.get_max_batch_size())
-            for start in range(0, len(to_embed), batch):
-                part = to_embed[start : start + batch]
-                self._collection.upsert(
-                    ids=[r.id for r in part],
-                    embeddings=vectors[start : start + batch],
-                    documents=[r.document for r in part],
-                    metadatas=[r.metadata for r in part],
-                )
-            for same in chunks(meta_only, batch):
-                self._collection.update(
-                    ids=[r.id for r in same], metadatas=[r.metadata for r in same]
-                )
-            for ids in chunks(stale, batch):
-                self._collection.delete(ids=list(ids))
+        self._write(to_embed, vectors, meta_only, stale)
         return UpsertStats(
             documents=written,
             sentences=n_sentences,
