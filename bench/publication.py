@@ -15,14 +15,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from graph.site.builder import build_site  # noqa: E402
 from memory.publication import record_run, store_for  # noqa: E402
-from memory.publication.site.builder import build_site  # noqa: E402
-from tests.pub_samples import sample_state  # noqa: E402
+from tests.pub_samples import sample_record  # noqa: E402
 
 
 def main() -> int:
@@ -31,20 +30,20 @@ def main() -> int:
     parser.add_argument("--workdir")
     args = parser.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-pub-"))
-    settings = SimpleNamespace(publications_path=work / "pub.sqlite")
+    db = work / "pub.sqlite"
     record_s = []
     for i in range(args.runs):
-        state = sample_state(
+        record = sample_record(
             work, f"bench-{i}", scores=(2.0 + i % 8, 3.0 + i % 7, 4.0 + i % 6), verified=i % 4
         )
         t0 = time.perf_counter()
-        record_run(state, settings)
+        record_run(record, db)
         record_s.append(time.perf_counter() - t0)
     t0 = time.perf_counter()
-    again = [record_run(sample_state(work, f"bench-{i}"), settings) for i in range(10)]
+    again = [record_run(sample_record(work, f"bench-{i}"), db) for i in range(10)]
     idempotent_s = (time.perf_counter() - t0) / len(again)
     t0 = time.perf_counter()
-    summary = build_site(store_for(settings), work / "site")
+    summary = build_site(store_for(db), work / "site")
     build_s = time.perf_counter() - t0
     size = sum(p.stat().st_size for p in (work / "site").rglob("*") if p.is_file())
     print(f"runs recorded:            {args.runs}")
