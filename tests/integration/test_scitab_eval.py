@@ -170,3 +170,14 @@ def test_cli_llm_flag_uses_the_configured_endpoint(serve: Any, tmp_path: Path) -
     origins = {p["origin"] for p in json.loads(out.read_text())["predictions"]}
     assert origins == {"llm"}
     assert len(srv.requests) == len(CLAIMS)
+
+
+def test_training_command_rebuilds_the_shipped_bytes(tmp_path: Path) -> None:
+    from agents.verification.tables.verifier import ARTIFACT
+    from tests.conftest import shared_file
+
+    shared_file("scitab/scitab_train.jsonl")
+    out = tmp_path / "scitab.joblib"
+    done = run_cli("eval", "train-scitab", "--output", str(out), env=env(PYTHONHASHSEED="1"))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == ARTIFACT.read_bytes()

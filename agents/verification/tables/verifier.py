@@ -5,6 +5,8 @@ the table and it enters the model's evidence like any other check. The LLM never
 
 from __future__ import annotations
 
+import gzip
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +46,13 @@ def load_model(path: Path | str | None = None) -> TableModel:
 
 
 def save_model(model: TableModel, path: Path | str | None = None) -> Path:
+    """A plain pickle, gzip-compressed with no timestamp (joblib.load reads it). Not
+    joblib.dump: its array wrappers pickle attribute-name strings by identity, so the bytes
+    depended on what the process had loaded before; this way the same model, the same bytes."""
     p = Path(path) if path is not None else ARTIFACT
     p.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, p, compress=3)
+    data = pickle.dumps(model, protocol=4)
+    p.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
     return p
 
 
