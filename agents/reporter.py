@@ -49,7 +49,10 @@ def cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _source_text(s: dict[str, Any]) -> str:
+def _source_text(s: dict[str, Any], info: RunInfo) -> str:
+    """The arXiv the run searched, as the services chose it (mode 'auto' picks at run time)."""
+    if info.arxiv_source:
+        return info.arxiv_source
     if s.get("arxiv_url"):
         return f"arXiv API at {s.get('arxiv_url')}"
     return "local arXiv mirror" if s.get("arxiv_mode") == "mirror" else "arXiv API (online)"
@@ -101,8 +104,9 @@ def methodology(record: RunRecord, info: RunInfo) -> str:
     emb = info.embedding
     dim = emb.get("dim")
     return (
-        f"Multi-query search of the {_source_text(s)} ({s.get('num_queries')} parallel queries "
-        f"per round, relevance-sorted, up to {s.get('max_results_per_query')} results each); "
+        f"Multi-query search of the {_source_text(s, info)} ({s.get('num_queries')} parallel "
+        f"queries per round, relevance-sorted, up to {s.get('max_results_per_query')} results "
+        f"each); "
         f"{1 + record.revision_round} search round(s), {len(record.queries)} queries in total. "
         f"Vector memory: {emb.get('backend', s.get('embedding_backend'))} embeddings "
         f"{emb.get('model', 'unknown')} (dim={dim if dim is not None else 'unknown'}). "
@@ -123,8 +127,7 @@ def _abstract_only_lines(record: RunRecord) -> list[str]:
     for pid, reason in record.read_as_abstract().items():
         by_reason.setdefault(reason, []).append(pid)
     lines = [
-        f"read only as abstracts ({reason}): {', '.join(ids)}"
-        for reason, ids in by_reason.items()
+        f"read only as abstracts ({reason}): {', '.join(ids)}" for reason, ids in by_reason.items()
     ]
     skipped = [p for p in record.sources_read() if p not in record.read_in_full()]
     skipped = [p for p in skipped if p not in record.read_as_abstract()]

@@ -75,6 +75,7 @@ class Services:
     llm_factory: Callable[[], Any] | None = None
     fulltext_factory: Callable[[], FullTextBackend] | None = None
     embedding_info: dict[str, Any] = field(default_factory=dict)
+    arxiv_source: str | None = None  # which arXiv the search service talks to, once built
     notes: list[str] = field(default_factory=list)  # degraded services, for the report
     _cache: dict[str, Any] = field(default_factory=dict)
     # re-entrant: one service's factory may ask for another (full text needs the search)
@@ -123,16 +124,44 @@ class Services:
     # to import, and a run that never needs a service should not pay for it) ---------------
 
     def _default_search(self) -> SearchBackend:
+        """The arXiv source the settings ask for; 'auto' takes the local mirror when one has
+        been ingested, else arXiv online after one light request shows it answers."""
         s = self.settings
         from memory.arxiv_client import ArxivSearch
 
-        url = s.arxiv_url
-        if url is None and s.arxiv_mode == "mirror":
+        if s.arxiv_url:
+            self.arxiv_source = f"arXiv-compatible API at {s.arxiv_url}"
+            return ArxivSearch(
+                s.arxiv_url, delay_s=s.arxiv_delay(False), timeout_s=s.arxiv_timeout_s
+            )
+        if s.arxiv_mode == "mirror" or (s.arxiv_mode == "auto" and self._mirror_ingested()):
             url = self._start_mirror()
-        search: SearchBackend = ArxivSearch(
-            url, delay_s=s.effective_arxiv_delay, timeout_s=s.arxiv_timeout_s
+            self.arxiv_source = f"local arXiv mirror ({s.mirror_path})"
+            return ArxivSearch(url, delay_s=s.arxiv_delay(False), timeout_s=s.arxiv_timeout_s)
+        online = ArxivSearch(
+            s.arxiv_online_url, delay_s=s.arxiv_delay(True), timeout_s=s.arxiv_timeout_s
         )
-        return search
+        if s.arxiv_mode == "auto":
+            self._check_online(online)
+        self.arxiv_source = f"arXiv API online ({s.arxiv_online_url})"
+        return online
+
+    def _mirror_ingested(self) -> bool:
+        path = self.settings.mirror_path
+        return path.exists() and path.stat().st_size > 0
+
+    def _check_online(self, search: Any) -> None:
+        """One light request; neither a mirror nor arXiv: one line that gives both ways in."""
+        s = self.settings
+        try:
+            search.search("all:transformer", max_results=1)
+        except UserError as exc:
+            raise ServiceUnavailable(
+                f"no arXiv source: no local mirror at {s.mirror_path} (build one with "
+                f"`sovereign mirror ingest FILE...`, e.g. arXiv's bulk metadata snapshot or "
+                f"unarXive full texts) and arXiv's API at {s.arxiv_online_url} did not answer "
+                f"({exc})"
+            ) from exc
 
     def _start_mirror(self) -> str:
         path = self.settings.mirror_path
@@ -174,8 +203,8 @@ class Services:
         search = self.search()
         limiter = search.limiter if isinstance(search, ArxivSearch) else None
         query_url = getattr(search, "query_url", "")
-        root = query_url.removesuffix("/api/query") if "/api/query" in query_url else ARXIV_ROOT
-        if "export.arxiv.org" in root:
+        root = query_url.split("/api/query", 1)[0] if "/api/query" in query_url else ARXIV_ROOT
+        if root.endswith("export.arxiv.org"):
             root = ARXIV_ROOT
         fetcher: FullTextBackend = FullTextFetcher(
             root,

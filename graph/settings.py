@@ -4,17 +4,23 @@ land here, so a run is described by the same fields however it was started."""
 from __future__ import annotations
 
 import os
+import types
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from memory.errors import UserError
 
 if TYPE_CHECKING:
     from agents.llm.config import LLMConfig
     from memory.embeddings.config import EmbeddingConfig
 
 NIM_BASE_URL = "https://integrate.api.nvidia.com/v1"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ARXIV_API_URL = "https://export.arxiv.org/api/query"
 
 
@@ -31,10 +37,16 @@ class Settings(BaseSettings):
     home: Path = Field(default_factory=_default_home, description="Root for all local state.")
 
     # --- arXiv ---------------------------------------------------------------------------------
-    arxiv_mode: Literal["mirror", "online"] = Field(
-        "mirror",
-        description="'mirror' serves the local snapshot over arXiv's API on loopback; "
-        "'online' talks to arXiv itself (one request per 3 s).",
+    arxiv_mode: Literal["auto", "mirror", "online"] = Field(
+        "auto",
+        description="'auto' uses the local mirror when one has been ingested, else arXiv's API "
+        "online (checked with one light request); 'mirror' serves the local snapshot over "
+        "arXiv's API on loopback; 'online' talks to arXiv itself (one request per 3 s).",
+    )
+    arxiv_online_url: str = Field(
+        ARXIV_API_URL,
+        description="arXiv's own API, used online ('online', or 'auto' without a mirror); "
+        "full texts come from the same host's /html and /pdf (arxiv.org for the default).",
     )
     arxiv_url: str | None = Field(
         None,
@@ -59,7 +71,7 @@ class Settings(BaseSettings):
         None, description="Key for NIM; NVIDIA_API_KEY works too."
     )
     embedding_rpm: int = Field(40, ge=1, description="Client-side requests per minute to NIM.")
-    embedding_batch_size: int = Field(32, ge=1, le=512)
+    embedding_batch_size: int = Field(32, ge=1, le=512, description="Texts per NIM request.")
     embedding_timeout_s: float = Field(30.0, gt=0, description="Timeout of one NIM request.")
     chroma_url: str | None = Field(
         None, description="URL of a `chroma run` server; unset means embedded PersistentClient."
@@ -73,10 +85,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(
         None, description="Key; NVIDIA_API_KEY or OPENAI_API_KEY are used when unset."
     )
-    llm_timeout_s: float = Field(60.0, gt=0)
-    llm_max_concurrency: int = Field(4, ge=1)
+    llm_timeout_s: float = Field(60.0, gt=0, description="Timeout of one LLM request.")
+    llm_max_concurrency: int = Field(4, ge=1, description="LLM calls in flight at once.")
     llm_rpm: int = Field(40, ge=1, description="Client-side requests per minute.")
-    llm_temperature: float = Field(0.1, ge=0, le=2)
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
     llm_json_mode: Literal["auto", "json_schema", "json_object", "none"] = Field(
         "auto",
         description="How to ask for JSON: OpenAI's json_schema form, llama.cpp's json_object with "
@@ -87,7 +99,9 @@ class Settings(BaseSettings):
 
     # --- research graph ------------------------------------------------------------------------
     num_queries: int = Field(4, ge=1, le=12, description="Queries planned per search round.")
-    max_results_per_query: int = Field(10, ge=1, le=100)
+    max_results_per_query: int = Field(
+        10, ge=1, le=100, description="arXiv results kept per query."
+    )
     max_revisions: int = Field(2, ge=0, le=5, description="Revision rounds before giving up.")
     consensus_threshold: float = Field(6.5, ge=0, le=10, description="Tribunal pass mark.")
     verifier: str = Field("default", description="'default' (trained) or 'tfidf' (baseline).")
@@ -100,17 +114,26 @@ class Settings(BaseSettings):
         description="Sources read in full per round (the target paper first, then the most "
         "relevant others; HTML, else PDF); 0 reads abstracts only.",
     )
-    max_claims: int = Field(20, ge=1, le=200)
-    max_question_chars: int = Field(2000, ge=10)
+    max_claims: int = Field(20, ge=1, le=200, description="Claims kept per run, at most.")
+    max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
 
     # --- logging -------------------------------------------------------------------------------
     log_file: Path | None = Field(None, description="Write structlog JSON events here too.")
-    log_level: str = Field("INFO")
+    log_level: str = Field(
+        "INFO", description="Lowest level of transcript events: " + ", ".join(LOG_LEVELS) + "."
+    )
 
     @field_validator("home", "mirror_db", "log_file", mode="after")
     @classmethod
     def _expand(cls, v: Path | None) -> Path | None:
         return v.expanduser() if v is not None else None
+
+    @field_validator("log_level", mode="after")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        if v.upper() not in LOG_LEVELS:
+            raise ValueError(f"unknown level {v!r}")
+        return v.upper()
 
     # --- derived -------------------------------------------------------------------------------
     @property
@@ -133,11 +156,12 @@ class Settings(BaseSettings):
     def runs_dir(self) -> Path:
         return self.home / "runs"
 
-    @property
-    def effective_arxiv_delay(self) -> float:
+    def arxiv_delay(self, online: bool) -> float:
+        """Seconds between arXiv requests: as set, else arXiv's 3 s online and none on a
+        local mirror or an explicitly given API."""
         if self.arxiv_delay_s is not None:
             return self.arxiv_delay_s
-        return 3.0 if self.arxiv_mode == "online" and not self.arxiv_url else 0.0
+        return 3.0 if online and not self.arxiv_url else 0.0
 
     def nim_key(self) -> str | None:
         if self.nim_api_key is not None:
@@ -185,8 +209,9 @@ class Settings(BaseSettings):
     def with_overrides(self, **overrides: Any) -> Settings:
         """Apply CLI flags or Studio configurable on top (None means 'not given')."""
         data = self.model_dump()
-        data.update({k: v for k, v in overrides.items() if v is not None and k in data})
-        return Settings.model_validate(data)
+        given = {k: v for k, v in overrides.items() if v is not None and k in data}
+        data.update(given)
+        return validated(data, frozenset(given))
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -213,13 +238,65 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+class SettingsError(UserError):
+    """A setting outside its allowed values: one line naming it (as the user set it: the
+    environment variable, else the field) and what it allows, so a typo in one variable never
+    surfaces as a traceback from every sub-command."""
+
+
+_NOUNS: dict[Any, str] = {int: "an integer", float: "a number", Path: "a path"}
+_BOUNDS = ((Ge, "ge", ">="), (Gt, "gt", ">"), (Le, "le", "<="), (Lt, "lt", "<"))
+
+
+def allowed(name: str) -> str:
+    """What a field accepts, in words: its choices, or its type and range."""
+    info = Settings.model_fields[name]
+    kind: Any = info.annotation
+    if isinstance(kind, types.UnionType):  # `X | None`: the X
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    if typing.get_origin(kind) is Literal:
+        return "one of " + ", ".join(str(c) for c in typing.get_args(kind))
+    if name == "log_level":
+        return "one of " + ", ".join(LOG_LEVELS)
+    bounds = [
+        f"{sign} {getattr(rule, attr)}"
+        for rule in info.metadata
+        for cls, attr, sign in _BOUNDS
+        if isinstance(rule, cls)
+    ]
+    return _NOUNS.get(kind, "a string") + (" " + " and ".join(bounds) if bounds else "")
+
+
+def settings_error(exc: ValidationError, given: frozenset[str] = frozenset()) -> SettingsError:
+    """The first invalid setting of a validation error, as one line; `given` are the fields
+    set explicitly (flags, Studio), named as such rather than as environment variables."""
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err.get("loc") else ""
+    if name not in Settings.model_fields:
+        return SettingsError(f"invalid settings: {err['msg']}")
+    env = f"SOVEREIGN_{name.upper()}"
+    if name not in given and env in os.environ:
+        shown = f"{env}={os.environ[env]!r}"
+    else:
+        shown = f"{name}={err.get('input')!r}"
+    return SettingsError(f"{shown} is invalid: expected {allowed(name)}")
+
+
+def validated(data: dict[str, Any] | None = None, given: frozenset[str] = frozenset()) -> Settings:
+    """Settings from the environment (or from `data`), or a one-line SettingsError."""
+    try:
+        return Settings.model_validate(data) if data is not None else Settings()
+    except ValidationError as exc:
+        raise settings_error(exc, given) from None
+
+
 def load_settings(preset: str | None = None, **overrides: Any) -> Settings:
     """Environment first, then a named preset's values where the environment is silent, then
-    explicit overrides."""
-    base = Settings()
+    explicit overrides. An invalid value raises SettingsError (one line)."""
+    base = validated()
     if preset:
         if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+            raise SettingsError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
         env_set = {k for k in Settings.model_fields if f"SOVEREIGN_{k.upper()}" in os.environ}
         base = base.with_overrides(**{k: v for k, v in PRESETS[preset].items() if k not in env_set})
         if (

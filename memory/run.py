@@ -13,8 +13,10 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from memory.models import (
+    Answer,
     Claim,
     Conflict,
+    FacetCombination,
     FacetCoverage,
     Facets,
     FullTextRead,
@@ -23,6 +25,7 @@ from memory.models import (
     Review,
     RevisionPlan,
     SearchQuery,
+    TargetMatch,
     Verification,
 )
 
@@ -92,6 +95,7 @@ class RunInfo(_Record):
     """What the run's services were, as they said at report time (not as configured)."""
 
     embedding: dict[str, Any] = Field(default_factory=dict)
+    arxiv_source: str | None = None  # the arXiv the run searched (mirror or online, as chosen)
     verifier: str = "none"
     verifier_detail: str | None = None
     llm_usage: dict[str, Any] | None = None
@@ -127,6 +131,7 @@ class RunRecord(_Record):
     target: Paper | None = None
     target_status: str = "none_named"
     target_note: str = ""
+    target_match: TargetMatch | None = None
     facets: Facets = Field(default_factory=Facets)
     queries: list[SearchQuery] = Field(default_factory=list)
     search_log: list[SearchLogEntry] = Field(default_factory=list)
@@ -141,6 +146,8 @@ class RunRecord(_Record):
     verifications: list[Verification] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)
     coverage: list[FacetCoverage] = Field(default_factory=list)
+    joint_coverage: list[FacetCombination] = Field(default_factory=list)
+    answer: Answer | None = None
     reviews: list[Review] = Field(default_factory=list)
     consensus: float = 0.0
     consensus_history: list[ConsensusPoint] = Field(default_factory=list)
@@ -242,7 +249,17 @@ class RunRecord(_Record):
         return self.model_dump(mode="json")
 
 
-_NULLABLE = {"paper", "out_dir", "input_error", "target", "owner_decision", "publication", "halted"}
+_NULLABLE = {
+    "paper",
+    "out_dir",
+    "input_error",
+    "target",
+    "target_match",
+    "answer",
+    "owner_decision",
+    "publication",
+    "halted",
+}
 
 
 def critical_path(spans: Iterable[tuple[float, float]]) -> float:

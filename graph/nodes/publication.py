@@ -33,7 +33,7 @@ def _out_dir(state: ResearchState, env: Env) -> Path:
 def run_info(env: Env) -> RunInfo:
     """What the services actually were (model, dimension, verifier), for the Methodology."""
     services = env.services
-    info = RunInfo(embedding=dict(services.embedding_info))
+    info = RunInfo(embedding=dict(services.embedding_info), arxiv_source=services.arxiv_source)
     try:
         ver = services.verifier()
         info.verifier = getattr(ver, "name", env.settings.verifier) if ver else "none"
