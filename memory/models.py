@@ -109,6 +109,85 @@ class FacetCoverage(BaseModel):
     note: str = ""  # e.g. "no retrieved source measures throughput on Winoground"
 
 
+class LookAlike(BaseModel):
+    """A candidate paper whose name shares a prefix with the named one but is another name
+    ('SMoE' for 'SMoES'): recorded so a reader sees it was considered and refused."""
+
+    arxiv_id: str
+    title: str
+    reason: str
+
+
+class TargetMatch(BaseModel):
+    """Why the target paper is the one the question names: how it was matched (id, title,
+    title fragment or name), the words that matched and in which form, and the paper's
+    names (aliases, full name) later steps may use to recognise it. `by="none"` records a
+    resolution that matched nothing but refused look-alikes."""
+
+    by: Literal["arxiv_id", "title", "title_fragment", "name", "none"]
+    matched: str = Field(description="the words of the question or --paper that matched")
+    name: str | None = Field(None, description="the paper's name they matched, if by name")
+    form: str = Field("exact", description="exact, case variant, X's, X-based, Xs, ...")
+    reason: str
+    aliases: list[str] = Field(default_factory=list, description="the paper's names")
+    full_name: str | None = None
+    rejected: list[LookAlike] = Field(default_factory=list)
+
+
+class PassageRef(BaseModel):
+    """One statement of a source (abstract sentence, body sentence or table row), verbatim,
+    with its place; `claim_id` when it is one of the run's selected claims."""
+
+    source_id: str
+    text: str = Field(description="verbatim")
+    location: str | None = None
+    claim_id: str | None = None
+
+
+class FacetCombination(BaseModel):
+    """One combination of the question's facets (entity + metric + benchmark + conditions,
+    or entity + metric + comparison) and whether one passage states them together."""
+
+    label: str = Field(description="e.g. 'SMoES: latency on MMMU at batch size 16'")
+    members: list[str] = Field(description="'facet: value' of each member")
+    status: Literal["covered", "partial", "not_covered"]
+    best: PassageRef | None = None
+    stated: list[str] = Field(default_factory=list, description="members the best passage states")
+    missing: list[str] = Field(default_factory=list, description="members it does not")
+    note: str = ""
+
+
+class AnswerStatement(BaseModel):
+    """One sentence of the Answer: what a passage says, the passage verbatim, its paper,
+    place and verification status, and whether the wording is the quote's own or a model's
+    that passed the grounding check."""
+
+    text: str
+    quote: str = Field(description="the verbatim passage the sentence rests on")
+    source_id: str
+    location: str | None = None
+    claim_id: str | None = None
+    status: str = Field(description="verified, contradicted, unverified or not checked")
+    origin: Literal["extractive", "llm", "replaced"] = "extractive"
+    note: str = Field("", description="why a model's sentence was replaced, if it was")
+
+
+class AnswerPart(BaseModel):
+    """What the evidence says about one facet combination."""
+
+    label: str
+    status: Literal["covered", "partial", "not_covered"]
+    statements: list[AnswerStatement] = Field(default_factory=list)
+    gaps: list[str] = Field(default_factory=list, description="'no retrieved source reports X'")
+    conflicts: list[str] = Field(default_factory=list, description="both figures, cited")
+
+
+class Answer(BaseModel):
+    parts: list[AnswerPart] = Field(default_factory=list)
+    origin: Origin = "deterministic"
+    note: str = ""
+
+
 class SearchQuery(BaseModel):
     text: str = Field(description="arXiv search_query string")
     purpose: str = ""
