@@ -47,6 +47,7 @@ class ResearchState(ResearchInput, total=False):
     target: dict[str, Any] | None  # Paper
     target_status: str  # "resolved" | "not_found" | "none_named" | "unavailable"
     target_note: str
+    target_match: dict[str, Any] | None  # TargetMatch: how the question named it, and why
     facets: dict[str, list[str]]  # Facets
     queries: list[dict[str, Any]]  # SearchQuery, every round
     search_log: Annotated[list[dict[str, Any]], operator.add]
@@ -61,6 +62,8 @@ class ResearchState(ResearchInput, total=False):
     verifications: list[dict[str, Any]]  # Verification
     conflicts: list[dict[str, Any]]  # Conflict
     coverage: list[dict[str, Any]]  # FacetCoverage
+    joint_coverage: list[dict[str, Any]]  # FacetCombination: facets stated together, or not
+    answer: dict[str, Any] | None  # Answer: per combination, what the evidence says
     reviews: Annotated[list[dict[str, Any]], operator.add]  # Review, every round
     consensus: float
     consensus_history: Annotated[list[dict[str, Any]], operator.add]
@@ -114,5 +117,6 @@ class ReviewTask(TypedDict):
     verifications: list[dict[str, Any]]
     conflicts: list[dict[str, Any]]
     coverage: list[dict[str, Any]]
+    joint_coverage: list[dict[str, Any]]
     target_status: str
     settings_used: dict[str, Any]
