@@ -148,6 +148,11 @@ def uncertainties(record: RunRecord, info: RunInfo) -> list[str]:
     ]
     out += [f"search '{s.query}' failed: {s.error}" for s in record.search_log if s.error]
     out += [f"conflicting numbers: {c.note}" for c in record.conflicts]
+    out += [  # table checks: abstract figures no own table states, other papers' tables
+        f"{t.claim_id}: {t.note}"
+        for t in record.table_checks
+        if (t.kind, t.status) in (("internal", "not_found"), ("cross", "conflict"))
+    ]
     out += [c.note or f"{c.facet} '{c.value}' not covered" for c in record.uncovered()]
     out += _abstract_only_lines(record)
     unverified = [v.claim_id for v in record.unverified()]

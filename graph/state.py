@@ -61,6 +61,7 @@ class ResearchState(ResearchInput, total=False):
     claims: list[dict[str, Any]]  # Claim: the selected ones, ids C1..Cn
     verifications: list[dict[str, Any]]  # Verification
     conflicts: list[dict[str, Any]]  # Conflict
+    table_checks: list[dict[str, Any]]  # TableCheck: claims' figures against tables
     coverage: list[dict[str, Any]]  # FacetCoverage
     joint_coverage: list[dict[str, Any]]  # FacetCombination: facets stated together, or not
     answer: dict[str, Any] | None  # Answer: per combination, what the evidence says

@@ -262,6 +262,28 @@ class Verification(BaseModel):
     )
 
 
+class TableCell(BaseModel):
+    """A table cell a check read, by its printed place ('Table 2, row X, column Y')."""
+
+    location: str
+    text: str
+
+
+class TableCheck(BaseModel):
+    """A claim's figure checked against tables: `internal` against its own paper's tables
+    (supported, unlinked: in a table but not where the claim points, not_found, no_tables),
+    `cross` against another paper's table on the same benchmark and metric (agreement,
+    conflict). Kept apart from `Verification`, which judges the claim's sentence."""
+
+    claim_id: str
+    source_id: str = Field(description="the paper whose tables were read")
+    kind: Literal["internal", "cross"]
+    status: Literal["supported", "unlinked", "not_found", "no_tables", "agreement", "conflict"]
+    value: str = Field(description="the figure as the claim states it, e.g. '23.9%'")
+    cells: list[TableCell] = Field(default_factory=list)
+    note: str = ""
+
+
 class Conflict(BaseModel):
     metric: str
     setting: str

@@ -25,6 +25,7 @@ from memory.models import (
     Review,
     RevisionPlan,
     SearchQuery,
+    TableCheck,
     TargetMatch,
     Verification,
 )
@@ -145,6 +146,7 @@ class RunRecord(_Record):
     claims: list[Claim] = Field(default_factory=list)
     verifications: list[Verification] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)
+    table_checks: list[TableCheck] = Field(default_factory=list)
     coverage: list[FacetCoverage] = Field(default_factory=list)
     joint_coverage: list[FacetCombination] = Field(default_factory=list)
     answer: Answer | None = None

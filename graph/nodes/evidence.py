@@ -8,11 +8,12 @@ from typing import Any
 from agents import claim_extractor, conflicts
 from agents import facets as facets_mod
 from agents.verification import claims as claim_verification
+from agents.verification.tables.consistency import check_claim_tables
 from graph.instrument import Env
 from graph.nodes.retrieval import ensure_indexed
 from graph.state import ReadTask, ResearchState
-from memory.fulltext.model import FullText
-from memory.models import Claim, Facets, FullTextRead, Paper
+from memory.fulltext.model import FullText, Table
+from memory.models import Claim, Facets, FullTextRead, Paper, TableCheck
 
 
 def _abstract_only(paper: Paper, rnd: int, reason: str) -> FullTextRead:
@@ -85,6 +86,30 @@ def select_claims(state: ResearchState, env: Env) -> dict[str, Any]:
     return {"claims": [c.model_dump() for c in chosen], "read_ids": read, "reading_list": []}
 
 
+def _table_checks(
+    claims: list[Claim], papers: dict[str, Paper], state: ResearchState, env: Env
+) -> list[TableCheck]:
+    """Claims' figures against the tables of the sources read in full. The tables are not
+    kept in the state (it holds what a reader sees), so the full texts are fetched again:
+    from the mirror, or the fetcher's cache of what `read_source` downloaded."""
+    if not any(c.value is not None for c in claims):
+        return []
+    log = state.get("fulltext_log", [])
+    full = list(dict.fromkeys(r["source_id"] for r in log if r.get("status") == "full"))
+    tables: dict[str, list[Table]] = {}
+    for sid in full:
+        paper = papers.get(sid)
+        try:
+            result = env.services.fulltext().fetch(sid, paper.version if paper else None)
+        except Exception as exc:  # a failed re-fetch leaves that paper's tables unchecked
+            env.log.info("table_check_fetch_failed", source_id=sid, error=str(exc))
+            continue
+        if result.fulltext is not None:
+            tables[sid] = list(result.fulltext.tables)
+    abstract_only = {r["source_id"] for r in log} - set(full)
+    return check_claim_tables(claims, tables, abstract_only)
+
+
 def verify_claims(state: ResearchState, env: Env) -> dict[str, Any]:
     claims = [Claim.model_validate(c) for c in state.get("claims", [])]
     papers = {p["arxiv_id"]: Paper.model_validate(p) for p in state.get("papers", [])}
@@ -103,7 +128,13 @@ def verify_claims(state: ResearchState, env: Env) -> dict[str, Any]:
             confidence=v.confidence,
             evidence=decided,
         )
-    update: dict[str, Any] = {"verifications": [v.model_dump() for v in results]}
+    checks = _table_checks(claims, papers, state, env)
+    for t in checks:
+        env.log.info("table_check", claim_id=t.claim_id, kind=t.kind, status=t.status, note=t.note)
+    update: dict[str, Any] = {
+        "verifications": [v.model_dump() for v in results],
+        "table_checks": [t.model_dump() for t in checks],
+    }
     if notes := env.drain_notes("verify_claims"):
         update["provenance"] = notes
     return update
