@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,12 +16,19 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from memory.models import Claim, Paper
+from memory.publication.runview import unanswered
 from memory.run import RunInfo, RunRecord
 
 RESULTS_FMT = (
     "{n} papers retrieved. {m} claims extracted, {k} verified. "
     "Tribunal: {s:.2f}/10 → {decision} (revision_round={r}). Policy: {policy}."
 )
+# a run that stopped before its tribunal sat: no score to state
+STOPPED_FMT = (
+    "{n} papers retrieved. {m} claims extracted, {k} verified. No tribunal was held: the run "
+    "stopped first. Policy: {policy}{queued}."
+)
+DRAFT = "Autonomous draft — Owner review required before publication"
 MARKS = {"verified": "✓", "contradicted": "✗ contradicted"}  # anything else: "×"
 CITING = ("SUPPORT", "CONTRADICT")  # evidence labels the report links to
 
@@ -33,6 +40,15 @@ def summary(record: RunRecord) -> dict[str, Any]:
 
 def results_line(record: RunRecord) -> str:
     f = record.figures()
+    if not record.reviews and not record.consensus_history:  # no tribunal sat
+        queued = " (not queued for review: the run did not answer)" if unanswered(record) else ""
+        return STOPPED_FMT.format(
+            n=f.papers_retrieved,
+            m=f.claims_extracted,
+            k=f.claims_verified,
+            policy=f.policy,
+            queued=queued,
+        )
     return RESULTS_FMT.format(
         n=f.papers_retrieved,
         m=f.claims_extracted,
@@ -42,6 +58,30 @@ def results_line(record: RunRecord) -> str:
         r=f.revision_round,
         policy=f.policy,
     )
+
+
+def _utc(at: str) -> str:
+    """An ISO time as 'YYYY-MM-DD HH:MM:SS UTC' (shown as given when it does not parse)."""
+    try:
+        return datetime.fromisoformat(at).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return at
+
+
+def status_line(record: RunRecord) -> str:
+    """The report's header: what became of it. Rewritten when the owner decides, so a
+    published report never still says it awaits review."""
+    if reason := unanswered(record):
+        return f"Not answered — {reason}; kept out of the review queue and the public site"
+    decision = record.owner_decision
+    if decision is not None:
+        when = _utc(decision.at)
+        if decision.decision == "approve":
+            return f"Approved for publication by {decision.who} on {when}"
+        return f"Rejected by {decision.who} on {when} — not published"
+    if record.decided and record.policy == "AUTO_APPROVE":
+        return "Autonomous draft — approved by the publication policy (AUTO_APPROVE)"
+    return DRAFT
 
 
 def cell(text: Any) -> str:
@@ -97,20 +137,41 @@ def _reading_text(record: RunRecord) -> str:
     )
 
 
+def _memory_text(record: RunRecord, info: RunInfo) -> str:
+    emb = info.embedding
+    if not emb and not record.indexed_ids:
+        return "Vector memory: not used (nothing was indexed)."
+    dim = emb.get("dim")
+    return (
+        f"Vector memory: {emb.get('backend', record.settings_used.get('embedding_backend'))} "
+        f"embeddings {emb.get('model', 'unknown')} "
+        f"(dim={dim if dim is not None else 'unknown'})."
+    )
+
+
+def _stopped_methodology(record: RunRecord, info: RunInfo) -> str:
+    """A run that stopped before its first search: say what ran, and only that."""
+    why = unanswered(record) or "the run stopped before searching"
+    if record.input_error:
+        return f"Nothing was searched or analysed: the question was refused ({why})."
+    return (
+        f"Only the paper lookup ran, against the {_source_text(record.settings_used, info)}: "
+        f"{why}. No search, reading, verification or review followed."
+    )
+
+
 def methodology(record: RunRecord, info: RunInfo) -> str:
     """One paragraph: how the run searched, embedded, verified and reviewed, as it actually ran
     (`info`) within the settings it was given."""
     s = record.settings_used
-    emb = info.embedding
-    dim = emb.get("dim")
+    if not record.search_log:
+        return _stopped_methodology(record, info)
     return (
         f"Multi-query search of the {_source_text(s, info)} ({s.get('num_queries')} parallel "
         f"queries per round, relevance-sorted, up to {s.get('max_results_per_query')} results "
         f"each); "
         f"{1 + record.revision_round} search round(s), {len(record.queries)} queries in total. "
-        f"Vector memory: {emb.get('backend', s.get('embedding_backend'))} embeddings "
-        f"{emb.get('model', 'unknown')} (dim={dim if dim is not None else 'unknown'}). "
-        f"{_reading_text(record)} "
+        f"{_memory_text(record, info)} {_reading_text(record)} "
         f"Claims: whole source statements (abstract, body sentences, table rows) bearing on "
         f"the question's facets, each with its location, vacuous ones dropped, at most "
         f"{s.get('max_claims')}. Verification against other sources only "
@@ -240,6 +301,7 @@ def render(record: RunRecord, info: RunInfo) -> str:
         .get_template("report.md.j2")
         .render(
             record=record,
+            status=status_line(record),
             target=record.target,
             day=datetime.fromisoformat(started).strftime("%B %-d, %Y"),
             facets=[(k, v) for k, v in record.facets.model_dump().items() if v],

@@ -1,26 +1,38 @@
 """Run, resume and show research runs with a SQLite checkpointer under $SOVEREIGN_HOME, so a
 run killed midway continues from its last finished step (used by the CLI, tests and
-`sovereign review`)."""
+`sovereign review`). Runs started from Python without a checkpointer (`build_graph().invoke`)
+are found too, by the run.json they wrote or the publication store that recorded them."""
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from langgraph.types import Command
 
-from agents.reporter import results_line
+from graph.nodes.intake import question_problem
+from graph.nodes.publication import run_dir
 from graph.services import Services
 from graph.settings import Settings
 from graph.state import new_run_id
+from graph.transcript import attach_run
 from memory.errors import UserError
-from memory.run import RunRecord
+from memory.publication.runview import report_id_for
 
-Progress = Callable[[str, dict[str, Any]], None]
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class Progress(Protocol):
+    """Told when each task (a node, or one parallel branch of it) starts and finishes."""
+
+    def started(self, node: str) -> None: ...
+
+    def finished(self, node: str, update: dict[str, Any], interrupted: bool = False) -> None: ...
 
 
 @contextmanager
@@ -40,20 +52,29 @@ def _config(run_id: str) -> dict[str, Any]:
     return {"configurable": {"thread_id": run_id}}
 
 
-def _stream(
-    graph: Any, payload: Any, run_id: str, progress: Progress | None, context: dict[str, Any] | None
-) -> None:
-    for chunk in graph.stream(
-        payload,
-        _config(run_id),
-        context=context,
-        stream_mode="updates",
-        durability="sync",
-    ):
-        if not progress:
+def _stream(graph: Any, payload: Any, run_id: str, progress: Progress | None) -> None:
+    """Run to the end (or the owner's interrupt), reporting task starts and ends."""
+    for chunk in graph.stream(payload, _config(run_id), stream_mode="tasks", durability="sync"):
+        if progress is None or chunk.get("name", "").startswith("__"):
             continue
-        for node, update in chunk.items():
-            progress(node, update if isinstance(update, dict) else {"value": update})
+        if "result" not in chunk:
+            progress.started(chunk["name"])
+            continue
+        result = chunk.get("result")
+        update = result if isinstance(result, dict) else {}
+        progress.finished(chunk["name"], update, interrupted=bool(chunk.get("interrupts")))
+
+
+def check_run_id(run_id: str, settings: Settings) -> None:
+    """A new run's id names its directory and its checkpoint thread: it must be a plain name
+    and not already taken (a second run under the same id would continue the first)."""
+    if not RUN_ID.fullmatch(run_id):
+        raise UserError(
+            f"--run-id {run_id!r}: use letters, digits, '.', '_' and '-' (at most 128, "
+            "starting with a letter or digit)"
+        )
+    if run_id in thread_ids(settings) or (settings.runs_dir / run_id / "run.json").exists():
+        raise UserError(f"a run {run_id!r} already exists: choose another --run-id")
 
 
 def run_research(
@@ -67,20 +88,25 @@ def run_research(
     progress: Progress | None = None,
     services: Services | None = None,
 ) -> dict[str, Any]:
-    """A checkpointed run; returns the final (or paused) state values."""
+    """A checkpointed run; returns the final (or paused) state values. A question that cannot
+    be researched is refused (UserError) before anything is stored."""
     from graph.builder import build_graph
 
+    if problem := question_problem(question, settings.max_question_chars):
+        raise UserError(problem)
     run_id = run_id or new_run_id()
+    out = str(out_dir) if out_dir else None
     payload = {
         "question": question,
         "paper": paper,
         "run_id": run_id,
-        "out_dir": str(out_dir) if out_dir else None,
+        "out_dir": out,
         "owner_review": owner_review,
     }
+    attach_run(run_id, run_dir(out, settings, run_id))
     with checkpointer(settings) as saver:
         graph = build_graph(settings, checkpointer=saver, services=services)
-        _stream(graph, payload, run_id, progress, None)
+        _stream(graph, payload, run_id, progress)
         return _snapshot(graph, run_id)
 
 
@@ -111,7 +137,9 @@ def resume_run(
         graph = build_graph(settings, checkpointer=saver, services=services)
         snap = graph.get_state(_config(run_id))
         if not snap.values:
-            raise UserError(f"no run {run_id!r} in {settings.checkpoint_path}")
+            raise UserError(_not_resumable(run_id, settings))
+        values = snap.values
+        attach_run(run_id, run_dir(values.get("out_dir"), settings, run_id))
         paused = any(task.interrupts for task in snap.tasks or [])
         if paused:
             if decision is None:
@@ -119,31 +147,33 @@ def resume_run(
                     f"run {run_id} awaits the owner's review: "
                     f"sovereign review {run_id} --approve|--reject --note '...'"
                 )
-            _stream(graph, Command(resume=decision), run_id, progress, None)
+            _stream(graph, Command(resume=decision), run_id, progress)
         elif snap.next:
-            _stream(graph, None, run_id, progress, None)
+            _stream(graph, None, run_id, progress)
         elif decision is not None:
             raise UserError(f"run {run_id} is not waiting for an owner decision")
         return _snapshot(graph, run_id)
 
 
-def load_run(run_id: str, settings: Settings) -> dict[str, Any]:
-    from graph.builder import build_graph
-
-    if not settings.checkpoint_path.exists():
-        raise UserError(f"no runs recorded yet ({settings.checkpoint_path} does not exist)")
-    with checkpointer(settings) as saver:
-        graph = build_graph(settings, checkpointer=saver)
-        values = _snapshot(graph, run_id)
-    if len(values) <= 2:
-        raise UserError(f"no run {run_id!r} in {settings.checkpoint_path}")
-    return values
+def _not_resumable(run_id: str, settings: Settings) -> str:
+    recorded = _recorded_state(run_id, settings)
+    if recorded is None:
+        return f"no run {run_id!r} in {settings.checkpoint_path}"
+    return (
+        f"run {run_id} was started without a checkpointer (Python API) and has finished; "
+        f"nothing to resume (sovereign show {run_id}; an escalated one: sovereign review "
+        f"{run_id} --approve|--reject --note '...')"
+    )
 
 
-def list_runs(settings: Settings) -> list[str]:
+# --- finding runs ------------------------------------------------------------------------------
+
+
+def thread_ids(settings: Settings) -> list[str]:
+    """Runs with checkpoints (started by the CLI or `run_research`)."""
     if not settings.checkpoint_path.exists():
         return []
-    conn = sqlite3.connect(str(settings.checkpoint_path))
+    conn = sqlite3.connect(f"file:{settings.checkpoint_path}?mode=ro", uri=True)
     try:
         rows = conn.execute(
             "SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id"
@@ -155,66 +185,86 @@ def list_runs(settings: Settings) -> list[str]:
     return [r[0] for r in rows]
 
 
-def describe(values: dict[str, Any]) -> str:
-    """The `sovereign show` summary of a run: `values` is a snapshot from `run_research`,
-    `resume_run` or `load_run` (the state plus LangGraph's `_next` and `_interrupts`), read
-    through `RunRecord` like every other consumer of a run."""
-    record = RunRecord.from_state(values)
-    lines = [f"run {record.run_id}: {record.question}", _paper_line(record)]
-    if record.decided:
-        lines.append(results_line(record))
-        lines += [f"  - {reason}" for reason in record.policy_reasons]
-    if record.report_path:
-        lines.append(f"report: {record.report_path}")
-        lines.append(f"json:   {record.json_path}")
-    if record.publication:
-        lines.append(f"publication: {record.publication.report_id} {record.publication.status}")
-    if record.owner_decision:
-        d = record.owner_decision
-        lines.append(f"owner: {d.decision} by {d.who}: {d.note}")
-    lines.append(_status_line(record.run_id, values.get("_interrupts"), values.get("_next")))
-    if record.timings:
-        wall = max(t.end for t in record.timings) - min(t.start for t in record.timings)
-        lines.append(f"wall time of recorded steps: {wall:.1f} s over {len(record.timings)} steps")
-    return "\n".join(lines)
+def _run_json_states(settings: Settings) -> dict[str, dict[str, Any]]:
+    """run_id -> state, from every run.json under the runs directory."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(settings.runs_dir.glob("*/run.json")):
+        state = _read_state(path)
+        if state and state.get("run_id"):
+            out[str(state["run_id"])] = state
+    return out
 
 
-def _paper_line(record: RunRecord) -> str:
-    if record.target:
-        return f"paper: {record.target.arxiv_id} {record.target.title}"
-    return f"paper: none ({record.target_note})"
+def _read_state(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    state = data.get("state") if isinstance(data, dict) else None
+    return state if isinstance(state, dict) else None
 
 
-def _status_line(run_id: str, interrupts: Any, pending: Any) -> str:
-    if interrupts:
-        return (
-            f"status: awaiting owner review — sovereign review {run_id} "
-            "--approve|--reject --note '...'"
-        )
-    if pending:
-        return f"status: unfinished (next: {', '.join(pending)}) — sovereign resume {run_id}"
-    return "status: finished"
+def _stored_states(settings: Settings) -> dict[str, dict[str, Any]]:
+    """run_id -> state, from the publication store (runs written elsewhere with --out)."""
+    if not settings.publications_path.exists():
+        return {}
+    from memory.publication.service import store_for
+
+    store = store_for(settings.publications_path)
+    states = (store.get(rid).state for rid in store.report_ids())
+    return {str(s["run_id"]): s for s in states if s.get("run_id")}
 
 
-def progress_printer(stream: Any, started: float | None = None) -> Progress:
-    """Live per-node progress lines for the CLI."""
-    t0 = started or time.time()
+def _recorded_state(run_id: str, settings: Settings) -> dict[str, Any] | None:
+    """A run without checkpoints: its run.json in the runs directory, else the store."""
+    state = _read_state(settings.runs_dir / run_id / "run.json")
+    return state if state is not None else _stored_states(settings).get(run_id)
 
-    def show(node: str, update: dict[str, Any]) -> None:
-        parts = []
-        for key, value in update.items():
-            if key in ("timings", "settings_used", "started_at") or value in (None, [], {}):
-                continue
-            if key == "target":
-                parts.append(f"target {value['arxiv_id']}")
-            elif key == "facets":
-                parts.append("; ".join(f"{k}: {', '.join(v)}" for k, v in value.items() if v))
-            elif key == "queries":
-                parts.append(f"{len(value)} queries")
-            elif isinstance(value, list):
-                parts.append(f"{len(value)} {key}")
-            elif isinstance(value, str | int | float) and len(str(value)) < 90:
-                parts.append(f"{key}={value}")
-        print(f"[{time.time() - t0:6.1f}s] {node:<16} {'; '.join(parts)}", file=stream, flush=True)
 
-    return show
+def _finished(state: dict[str, Any]) -> dict[str, Any]:
+    return {**state, "_next": [], "_interrupts": [], "_checkpointed": False}
+
+
+def load_run(run_id: str, settings: Settings) -> dict[str, Any]:
+    """A run's state as `_snapshot` gives it, from its checkpoints or, for a run started
+    without a checkpointer, from what it recorded."""
+    from graph.builder import build_graph
+
+    if settings.checkpoint_path.exists():
+        with checkpointer(settings) as saver:
+            values = _snapshot(build_graph(settings, checkpointer=saver), run_id)
+        if len(values) > 2:
+            return values
+    recorded = _recorded_state(run_id, settings)
+    if recorded is None:
+        raise UserError(f"no run {run_id!r} in {settings.home} (sovereign list shows the runs)")
+    return _finished(recorded)
+
+
+def all_runs(settings: Settings) -> list[dict[str, Any]]:
+    """Every run known under $SOVEREIGN_HOME, checkpointed or not, oldest first."""
+    from graph.builder import build_graph
+
+    runs: dict[str, dict[str, Any]] = {}
+    threads = thread_ids(settings)
+    if threads:
+        with checkpointer(settings) as saver:
+            graph = build_graph(settings, checkpointer=saver)
+            for thread in threads:
+                values = _snapshot(graph, thread)
+                if len(values) > 2:
+                    runs[thread] = values
+    for source in (_run_json_states(settings), _stored_states(settings)):
+        for run_id, state in source.items():
+            runs.setdefault(run_id, _finished(state))
+    return sorted(runs.values(), key=lambda v: (str(v.get("started_at") or ""), v["run_id"]))
+
+
+def publication_status(run_id: str, settings: Settings) -> str | None:
+    """The report's status in the publication store (it may have moved on since the run's
+    last checkpoint: an owner's decision on a finished run is recorded there only)."""
+    if not settings.publications_path.exists():
+        return None
+    from memory.publication.service import store_for
+
+    return store_for(settings.publications_path).status(report_id_for(run_id))

@@ -12,6 +12,7 @@ from typing import Any
 from agents.llm.client import LLMReplyError, make_llm
 from agents.llm.schemas import QueryPlan
 from agents.llm.server import DEFAULT_PORT, MODEL_ALIAS, LlamaServer, default_threads
+from graph.cli.args import port, positive_int
 from graph.settings import Settings
 from memory.errors import UserError
 
@@ -73,11 +74,14 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("llm", help="local LLM server and endpoint check")
     sub = parser.add_subparsers(dest="llm_command", metavar="ACTION", required=True)
     serve = sub.add_parser("serve", help="run llama.cpp's OpenAI-compatible server on loopback")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    serve.add_argument("--port", type=port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     serve.add_argument(
-        "--threads", type=int, default=None, help="generation threads (default: 1 when busy)"
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="generation threads (default: 1 when busy)",
     )
-    serve.add_argument("--ctx", type=int, default=8192, help="context window in tokens")
+    serve.add_argument("--ctx", type=positive_int, default=8192, help="context window in tokens")
     serve.set_defaults(func=_serve)
     check = sub.add_parser("check", help="one structured call to the configured LLM endpoint")
     check.set_defaults(func=_check)

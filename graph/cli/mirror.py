@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from graph.cli.args import port
 from graph.settings import Settings
 from memory.errors import UserError
 
@@ -107,8 +108,8 @@ def register(subparsers: Any) -> None:
     ing.set_defaults(func=_ingest)
 
     srv = sub.add_parser("serve", help="serve arXiv's /api/query, /html/<id>, /pdf/<id>")
-    srv.add_argument("--host", default="127.0.0.1")
-    srv.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    srv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback)")
+    srv.add_argument("--port", type=port, default=8000, help="0 picks a free port")
     srv.add_argument("--db", help="mirror DB file (default $SOVEREIGN_HOME/mirror.db)")
     srv.add_argument("--quiet", action="store_true", help="no per-request log lines")
     srv.set_defaults(func=_serve)

@@ -1,4 +1,7 @@
-"""`sovereign review`, `sovereign correct` and `sovereign site` sub-commands."""
+"""`sovereign review`, `sovereign correct` and `sovereign site` sub-commands. `review list`
+shows only what awaits a decision; a decision on a run that already finished (started from
+Python, or with --no-owner-review) rewrites its report just as the graph's owner-review step
+does, so the published report's header says who approved it and when."""
 
 from __future__ import annotations
 
@@ -6,19 +9,27 @@ import argparse
 import functools
 import getpass
 import http.server
+import signal
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from graph.cli.args import port
 from graph.runner import resume_run
 from graph.settings import Settings
 from graph.site.builder import build_site
 from memory.errors import UserError
 from memory.publication.pending import paused_runs
-from memory.publication.runview import report_id_for
+from memory.publication.runview import report_id_for, unanswered
 from memory.publication.service import apply_decision, correct, store_for
-from memory.publication.store import STATUSES
+from memory.publication.store import STATUSES, PublicationStore
+from memory.run import OwnerDecision
+
+PAST = {"approve": "approved", "reject": "rejected"}
 
 
 def _who(args: argparse.Namespace) -> str:
@@ -39,6 +50,8 @@ def _review_list(args: argparse.Namespace, settings: Settings) -> int:
         for report_id in store.report_ids(status):
             rep = store.get(report_id)
             known.add(rep.run_id)
+            if not args.all and unanswered(rep.record()):
+                continue  # recorded by an older version; nothing to decide
             q = rep.manifest["quality"]
             print(
                 f"{report_id}  {rep.run_id}  {status:<9}  "
@@ -75,6 +88,30 @@ def _find_paused(ref: str, settings: Settings) -> str | None:
     return None
 
 
+def _decide_finished(
+    store: PublicationStore, report_id: str, decision: dict[str, str], settings: Settings
+) -> str:
+    """The owner's decision on a run with no graph waiting: the report and run.json are
+    rewritten with it when the run's files are still there, then the store applies it."""
+    from graph.nodes.publication import record_decision, recorded_info
+
+    if store.status(report_id) != "escalated":
+        raise UserError(
+            f"{report_id} is {store.status(report_id) or 'unrecorded'}, not awaiting owner review"
+        )
+    owner = OwnerDecision(
+        decision=decision["decision"],
+        note=decision["note"],
+        who=decision["who"],
+        at=datetime.now(UTC).isoformat(),
+    )
+    record = store.get(report_id).record().model_copy(update={"owner_decision": owner})
+    info = recorded_info(record)
+    if info is None:  # the run's files are gone: the store alone records the decision
+        return apply_decision(store, report_id, owner.decision, owner.note, owner.who)
+    return record_decision(record, info, settings.publications_path).status
+
+
 def _review(args: argparse.Namespace, settings: Settings) -> int:
     if args.run == "list":
         return _review_list(args, settings)
@@ -101,9 +138,9 @@ def _review(args: argparse.Namespace, settings: Settings) -> int:
         how = "graph resumed from its owner-review interrupt"
     else:
         report_id = store.resolve(args.run)
-        status = apply_decision(store, report_id, decision["decision"], args.note, decision["who"])
+        status = _decide_finished(store, report_id, decision, settings)
         how = "run had finished; decision recorded in the publication store"
-    print(f"{report_id} {decision['decision']}d by {decision['who']}: now {status} ({how})")
+    print(f"{report_id} {PAST[decision['decision']]} by {decision['who']}: now {status} ({how})")
     return 0
 
 
@@ -120,8 +157,13 @@ def _correct(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _site_build(args: argparse.Namespace, settings: Settings) -> int:
-    summary = build_site(store_for(settings.publications_path), Path(args.dir), progress=True)
-    print(f"built {summary.pages} pages ({summary.reports} reports) in {summary.out_dir}")
+    out = Path(args.dir)
+    try:
+        summary = build_site(store_for(settings.publications_path), out, progress=True)
+    except OSError as exc:
+        raise UserError(f"cannot write the site into {out}: {exc.strerror or exc}") from exc
+    reports = f"{summary.reports} report{'s' * (summary.reports != 1)}"
+    print(f"built {summary.pages} pages ({reports}) in {summary.out_dir}")
     return 0
 
 
@@ -134,21 +176,42 @@ def serve(directory: Path, port: int, host: str = "127.0.0.1") -> http.server.Th
     handler = functools.partial(_QuietHandler, directory=str(directory))
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
-    except OSError as exc:
-        raise UserError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from exc
+    except (OSError, OverflowError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise UserError(f"cannot serve on {host}:{port}: {reason}") from exc
+
+
+@contextmanager
+def _site_dir(given: str | None) -> Iterator[Path]:
+    """The directory to serve: the one given, or a temporary one removed afterwards."""
+    if given:
+        yield Path(given)
+        return
+    with tempfile.TemporaryDirectory(prefix="sovereign-site-") as tmp:
+        yield Path(tmp)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # unwind: the server closes and the temporary site is removed
 
 
 def _site_serve(args: argparse.Namespace, settings: Settings) -> int:
-    directory = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="sovereign-site-"))
-    if not args.dir or not (directory / "index.html").exists():
-        build_site(store_for(settings.publications_path), directory, progress=True)
-    server = serve(directory, args.port, args.host)
-    port = server.server_address[1]
-    print(f"serving {directory} at http://{args.host}:{port}/ (Ctrl-C to stop)", flush=True)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    with _site_dir(args.dir) as directory:
+        if not args.dir or not (directory / "index.html").exists():
+            try:
+                build_site(store_for(settings.publications_path), directory, progress=True)
+            except OSError as exc:
+                raise UserError(f"cannot write the site into {directory}: {exc.strerror}") from exc
+        server = serve(directory, args.port, args.host)
+        where = f"http://{args.host}:{server.server_address[1]}/"
+        print(f"serving {directory} at {where} (Ctrl-C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("site stopped", file=sys.stderr)
+        finally:
+            server.server_close()
     return 0
 
 
@@ -175,10 +238,10 @@ def register(subparsers: Any) -> None:
     site = subparsers.add_parser("site", help="build or serve the public index site")
     site_sub = site.add_subparsers(dest="site_command", metavar="build|serve", required=True)
     build = site_sub.add_parser("build", help="write the static site into DIR")
-    build.add_argument("dir", metavar="DIR")
+    build.add_argument("dir", metavar="DIR", help="output directory (created)")
     build.set_defaults(func=_site_build)
     srv = site_sub.add_parser("serve", help="build (unless --dir has one) and serve on loopback")
-    srv.add_argument("--port", type=int, default=8765)
-    srv.add_argument("--host", default="127.0.0.1")
+    srv.add_argument("--port", type=port, default=8765, help="0 picks a free port")
+    srv.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (loopback)")
     srv.add_argument("--dir", help="serve this already built site")
     srv.set_defaults(func=_site_serve)

@@ -10,7 +10,9 @@ from agents import facets as facets_mod
 from agents import planner, resolver
 from graph.context import settings_record
 from graph.instrument import Env
+from graph.nodes.publication import run_dir
 from graph.state import ResearchState
+from graph.transcript import attach_run
 from memory.errors import UserError
 from memory.models import Facets
 
@@ -31,24 +33,37 @@ def _fresh(state: ResearchState, env: Env) -> dict[str, Any]:
     }
 
 
-def _input_error(question: str, limit: int) -> dict[str, Any] | None:
-    if not question:
-        return {
-            "input_error": "the question is empty",
-            "target_status": "none_named",
-            "target_note": "no question was given",
-        }
-    if len(question) > limit:
-        return {
-            "input_error": f"the question has {len(question)} characters; the limit is "
-            f"{limit} (SOVEREIGN_MAX_QUESTION_CHARS)",
-            "target_status": "none_named",
-            "target_note": "the question was not analysed",
-        }
+def question_problem(question: str, limit: int) -> str | None:
+    """Why a question cannot be researched, or None. The CLI refuses such a question before
+    anything is stored (a usage error); a run started another way (Python, Studio) ends in a
+    report that says so and never reaches the owner's review queue."""
+    text = question.strip()
+    if not text:
+        return "the question is empty"
+    if not any(ch.isalnum() for ch in text):
+        return "the question has no words (only punctuation or symbols)"
+    if len(text) > limit:
+        return (
+            f"the question has {len(text)} characters; the limit is {limit} "
+            "(SOVEREIGN_MAX_QUESTION_CHARS)"
+        )
     return None
 
 
+def _input_error(question: str, limit: int) -> dict[str, Any] | None:
+    problem = question_problem(question, limit)
+    if problem is None:
+        return None
+    return {
+        "input_error": problem,
+        "target_status": "none_named",
+        "target_note": "the question was not analysed",
+    }
+
+
 def resolve_paper(state: ResearchState, env: Env) -> dict[str, Any]:
+    # the first node: from here on the run's events are filed beside its report
+    attach_run(env.run_id, run_dir(state.get("out_dir"), env.settings, env.run_id))
     update = _fresh(state, env)
     question = (state.get("question") or "").strip()
     if problem := _input_error(question, env.settings.max_question_chars):

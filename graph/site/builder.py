@@ -22,7 +22,7 @@ from graph.site.pages import (
     report_page,
 )
 from memory.publication.contracts import CONTRACTS, schema
-from memory.publication.runview import canonical_json, sha256_text
+from memory.publication.runview import canonical_json, sha256_text, unanswered
 from memory.publication.service import to_record
 from memory.publication.store import PublicationStore
 
@@ -42,8 +42,8 @@ def collect(store: PublicationStore) -> list[SiteReport]:
     reports: list[SiteReport] = []
     for report_id in store.report_ids():
         stored = store.get(report_id)
-        if stored.status not in VISIBLE:
-            continue
+        if stored.status not in VISIBLE or unanswered(stored.record()):
+            continue  # drafts, and runs that never answered (recorded by older versions)
         rec = to_record(stored)
         reports.append(
             SiteReport(

@@ -24,6 +24,17 @@ def report_id_for(run_id: str) -> str:
     return "SRCH:" + hashlib.sha256(run_id.encode("utf-8")).hexdigest()[:8].upper()
 
 
+def unanswered(record: RunRecord) -> str | None:
+    """Why the run could not answer its question (bad input, no such paper, a service down or
+    a step that failed), or None. Such a run keeps its report but is never recorded for
+    publication: the owner has nothing to decide, and the public site shows answers only."""
+    if record.input_error:
+        return record.input_error
+    if record.target_status in ("not_found", "unavailable"):
+        return record.target_note or f"the paper was {record.target_status.replace('_', ' ')}"
+    return record.halted or None
+
+
 def json_time(value: datetime | None) -> str | None:
     """A time as the run's JSON writes it (so documents quote the run's own strings)."""
     out = _TIME.dump_python(value, mode="json")
@@ -59,7 +70,8 @@ class RunView:
 
     @property
     def question(self) -> str:
-        """The graph escalates a run without a question; the owner still sees why."""
+        """Stores written before unanswered runs were refused hold runs without a question;
+        a reader of such an entry still sees why."""
         question = self.record.question
         if question.strip():
             return question

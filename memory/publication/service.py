@@ -9,7 +9,7 @@ from typing import Any
 
 from memory.errors import UserError
 from memory.publication.manifest import build_correction_record, build_manifest, build_provenance
-from memory.publication.runview import RunView, canonical_json, sha256_text
+from memory.publication.runview import RunView, canonical_json, sha256_text, unanswered
 from memory.publication.store import PublicationStore, StoredReport
 from memory.run import PublicationSummary, RunInfo, RunRecord
 
@@ -62,8 +62,11 @@ def to_record(stored: StoredReport) -> PublicationRecord:
 def record_run(record: RunRecord, db_path: Path, info: RunInfo | None = None) -> PublicationRecord:
     """Store a run and apply the publication policy. `info` is what the run's services said
     they were (beats the requested settings in the documents). Idempotent: recording the same
-    run again changes nothing; a changed run adds a version."""
+    run again changes nothing; a changed run adds a version. A run that could not answer is
+    refused: the store is append-only, and nobody could ever take such an entry out again."""
     run = RunView.of(record, info)
+    if reason := unanswered(record):
+        raise UserError(f"run {record.run_id} did not answer its question ({reason}); not recorded")
     provenance = build_provenance(run)
     manifest = build_manifest(run, provenance)
     store = store_for(db_path)

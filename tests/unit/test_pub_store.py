@@ -127,17 +127,21 @@ def test_empty_correction_and_unknown_report_are_one_line_errors(tmp_path: Path,
         correct(store_for(db), "SRCH:00000000", "ann", "x", "y")
 
 
-def test_state_without_run_id_is_refused_empty_question_is_shown(tmp_path: Path, db: Path) -> None:
+def test_state_without_run_id_or_answer_is_refused(tmp_path: Path, db: Path) -> None:
     state = sample_state(tmp_path)
     del state["run_id"]
     with pytest.raises(ValueError, match="run_id"):
         record_run(RunRecord.from_state(state), db)
-    state = sample_state(tmp_path, "blank", policy="ESCALATE_TO_OWNER")
-    state["question"] = "   "
-    state["input_error"] = "the question is empty"
-    rec = record_run(RunRecord.from_state(state), db)
-    assert rec.status == "escalated"
-    assert rec.manifest["question"] == "(no question given: the question is empty)"
+    unanswered = {
+        "input_error": {"input_error": "the question is empty", "question": "   "},
+        "not_found": {"target_status": "not_found", "target_note": "2601.99999 was not found"},
+        "halted": {"halted": "arXiv source unavailable: connection refused"},
+    }
+    for run_id, fields in unanswered.items():
+        state = {**sample_state(tmp_path, run_id, policy="ESCALATE_TO_OWNER"), **fields}
+        with pytest.raises(UserError, match="did not answer its question"):
+            record_run(RunRecord.from_state(state), db)
+    assert store_for(db).report_ids() == []  # nothing reached the append-only store
 
 
 def test_store_refuses_publication_without_policy_or_approval(tmp_path: Path, db: Path) -> None:
