@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from agents import names
 from agents.facets import (
     METRICS,
     benchmark_mentions,
@@ -20,6 +21,7 @@ from agents.facets import (
 )
 from agents.llm import Proposal, propose
 from agents.llm.schemas import ClaimDraft, ClaimExtractorVars, ClaimList
+from agents.plain import plain
 from agents.reading import Unit, source_units
 from memory.fulltext.model import FullText
 from memory.models import Claim, Facets, Paper
@@ -40,13 +42,25 @@ PER_SOURCE = 4
 PER_TARGET = 6
 
 
+def _part_of_name(sentence: str, start: int, unit: str | None) -> bool:
+    """A number inside a name measures nothing: 'Qwen3', 'GPT-4', 'ResNet-50', 'top-2', and a
+    model size written after the model's name ('Flash-VL 2B', 'LLaVA 7B')."""
+    before = sentence[max(0, start - 2) : start]
+    if before[-1:].isalpha() or (before[-1:] == "-" and before[:1].isalnum()):
+        return True
+    if unit is None or unit.upper() not in ("B", "M"):
+        return False
+    words = sentence[:start].split()
+    prev = words[-1].strip("(\"'") if words else ""
+    return bool(prev) and (names.distinctive(prev) or (prev[0].isupper() and len(words) > 1))
+
+
 def quantities(sentence: str) -> list[tuple[float, str | None]]:
-    """Numbers that measure something (years and bare ordinals left out)."""
+    """Numbers that measure something (years, bare ordinals and digits of names left out)."""
     out: list[tuple[float, str | None]] = []
     for m in _QUANTITY.finditer(sentence):
         raw, unit = m.group("value"), m.group("unit")
-        before = sentence[max(0, m.start() - 1) : m.start()]
-        if before.isalpha():  # part of a name like 'GPT4' or 'Qwen3'
+        if _part_of_name(sentence, m.start(), unit):
             continue
         try:
             value = float(raw.replace(",", ""))
@@ -144,7 +158,7 @@ def _dropped(unit: Unit, paper: Paper, rel: float) -> dict[str, Any]:
 def _claim_from(unit: Unit, paper: Paper, facets: Facets, hits: list[str], rel: float) -> Claim:
     return Claim(
         id=f"{paper.arxiv_id}#{unit.key}",
-        text=unit.text,
+        text=plain(unit.text),
         quote=unit.text,
         source_id=paper.arxiv_id,
         sentence_index=unit.sentence_index,
@@ -221,7 +235,7 @@ def _claim_of(
     parsed = parse_measurement(draft.quote, facets)
     return Claim(
         id=f"{paper.arxiv_id}#{unit.key if unit else 'quote'}",
-        text=draft.text,
+        text=plain(draft.text),
         quote=draft.quote,
         source_id=draft.source_id,
         sentence_index=unit.sentence_index if unit else None,

@@ -4,12 +4,21 @@ shared LLM review step with its grounding checks, and the consensus of one round
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agents.llm import Proposal, propose
 from agents.llm.grounding import rubric_near
-from memory.models import Claim, Concern, Conflict, FacetCoverage, Review, Role, Verification
+from memory.models import (
+    Claim,
+    Concern,
+    Conflict,
+    FacetCombination,
+    FacetCoverage,
+    Review,
+    Role,
+    Verification,
+)
 
 
 @dataclass
@@ -24,6 +33,7 @@ class Draft:
     coverage: list[FacetCoverage]
     target_status: str
     threshold: float | None = None  # the run's pass mark, when the task carries its settings
+    joint: list[FacetCombination] = field(default_factory=list)  # facets stated together
 
     @classmethod
     def from_task(cls, task: dict[str, Any]) -> Draft:
@@ -41,6 +51,7 @@ class Draft:
             coverage=[FacetCoverage.model_validate(c) for c in task.get("coverage", [])],
             target_status=task.get("target_status", "none_named"),
             threshold=None if threshold is None else float(threshold),
+            joint=[FacetCombination.model_validate(c) for c in task.get("joint_coverage", [])],
         )
 
     @property

@@ -8,243 +8,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from agents import names
+from agents.vocab import KNOWN_BENCHMARKS, METRICS, QUESTION_WORDS, STOPWORDS
 from memory.models import FacetCoverage, Facets
-from memory.text import normalize_for_match
+from memory.text import normalize_for_match, split_sentences
 
-METRICS: dict[str, tuple[str, ...]] = {
-    # canonical metric -> surface forms (normalised, matched as whole words)
-    "accuracy": ("accuracy", "accuracies", "acc", "top-1", "top 1", "top1"),
-    "throughput": ("throughput", "tokens/s", "tokens/sec", "tokens per second", "tok/s", "qps"),
-    "latency": ("latency", "ttft", "tpot", "time to first token", "inference time", "runtime"),
-    "speedup": ("speedup", "speed-up", "faster", "speed up"),
-    "memory": ("memory", "gpu memory", "vram", "memory footprint"),
-    "parameters": ("parameters", "params", "activated parameters", "active parameters"),
-    "flops": ("flops", "gflops", "tflops", "compute"),
-    "f1": ("f1", "f1-score", "f1 score", "macro-f1"),
-    "bleu": ("bleu",),
-    "rouge": ("rouge", "rouge-l"),
-    "perplexity": ("perplexity", "ppl"),
-    "map": ("map", "mean average precision"),
-    "auc": ("auc", "auroc"),
-    "anls": ("anls",),
-    "wer": ("wer", "word error rate"),
-    "exact match": ("exact match", "em"),
-    "success rate": ("success rate",),
-    "win rate": ("win rate",),
-    "precision": ("precision",),
-    "recall": ("recall",),
-    "error rate": ("error rate", "error"),
-    "energy": ("energy", "power consumption"),
-    "cost": ("cost", "training cost", "inference cost"),
-    "robustness": ("robustness", "robust", "adversarial accuracy", "attack success rate"),
-    "efficiency": ("efficiency", "efficient"),
-    "iou": ("iou", "miou"),
-    "psnr": ("psnr",),
-    "ssim": ("ssim",),
-    "fid": ("fid",),
-    "pass@1": ("pass@1", "pass@k"),
-    "performance": ("performance", "score", "scores"),
-}
-
-KNOWN_BENCHMARKS = [
-    "MMLU",
-    "GSM8K",
-    "ImageNet",
-    "COCO",
-    "Winoground",
-    "MMMU",
-    "MathVista",
-    "DocVQA",
-    "ChartQA",
-    "InfographicsVQA",
-    "InfoVQA",
-    "HumanEval",
-    "MBPP",
-    "SQuAD",
-    "GLUE",
-    "SuperGLUE",
-    "HellaSwag",
-    "TruthfulQA",
-    "BBH",
-    "MATH",
-    "AIME",
-    "ARC",
-    "LibriSpeech",
-    "CIFAR-10",
-    "CIFAR-100",
-    "KITTI",
-    "nuScenes",
-    "VQAv2",
-    "GQA",
-    "TextVQA",
-    "ScienceQA",
-    "SQA-IMG",
-    "MME",
-    "MMBench",
-    "POPE",
-    "SEED-Bench",
-    "LLaVA-Bench",
-    "OK-VQA",
-    "Flickr30k",
-    "ADE20K",
-    "Cityscapes",
-    "WMT",
-    "LongBench",
-    "RULER",
-    "MT-Bench",
-    "AlpacaEval",
-    "Arena-Hard",
-    "GPQA",
-    "SWE-bench",
-    "LiveCodeBench",
-    "BoolQ",
-    "PIQA",
-    "WinoGrande",
-    "OpenBookQA",
-    "CommonsenseQA",
-    "NaturalQuestions",
-    "TriviaQA",
-    "HotpotQA",
-    "MS-MARCO",
-    "BEIR",
-    "MTEB",
-    "SciFact",
-    "FEVER",
-    "ImageNet-1K",
-    "ImageNet-21K",
-    "Kinetics-400",
-    "UCF101",
-    "Something-Something",
-]
 _KNOWN_NORM = {normalize_for_match(b): b for b in KNOWN_BENCHMARKS}
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "on",
-        "in",
-        "for",
-        "to",
-        "and",
-        "or",
-        "with",
-        "without",
-        "by",
-        "from",
-        "at",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "does",
-        "do",
-        "did",
-        "how",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "when",
-        "where",
-        "whether",
-        "than",
-        "that",
-        "this",
-        "these",
-        "those",
-        "it",
-        "its",
-        "their",
-        "there",
-        "versus",
-        "vs",
-        "compare",
-        "compared",
-        "comparison",
-        "relative",
-        "against",
-        "between",
-        "into",
-        "under",
-        "over",
-        "can",
-        "could",
-        "would",
-        "should",
-        "may",
-        "might",
-        "will",
-        "shall",
-        "has",
-        "have",
-        "had",
-        "not",
-        "no",
-        "yes",
-        "about",
-        "across",
-        "per",
-        "each",
-        "such",
-        "any",
-        "all",
-        "more",
-        "most",
-        "less",
-        "much",
-        "many",
-        "some",
-        "model",
-        "models",
-        "method",
-        "methods",
-        "approach",
-        "paper",
-        *[
-            "we",
-            "our",
-            "us",
-            "present",
-            "propose",
-            "proposed",
-            "show",
-            "shows",
-            "new",
-            "novel",
-            "using",
-            "use",
-            "also",
-            "both",
-            "via",
-        ],
-    ]
-)
-_QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "how",
-        "does",
-        "do",
-        "did",
-        "is",
-        "are",
-        "which",
-        "who",
-        "why",
-        "when",
-        "where",
-        "can",
-        "could",
-    ]
-)
 _COMPARISON = re.compile(
     r"\b(?:compared?\s+(?:with|to|against)|relative\s+to|versus|vs\.?|than|over|against)\s+"
     r"(?P<x>[^?,;]+?)(?=\s+(?:on|in|when|under|at|with|for|across|using)\b|[?,;]|$)",
@@ -298,62 +68,108 @@ def benchmark_mentions(text: str) -> list[str]:
     return out
 
 
-def entity_mentions(text: str, exclude: Iterable[str] = ()) -> list[str]:
-    """Runs of capitalised / acronym tokens (e.g. 'Grove MoE', 'SMoES'), minus benchmarks."""
-    excluded = {normalize_for_match(e) for e in exclude}
-    words = re.findall(r"\S+", text)
+def _name_word(word: str, first: bool) -> bool:
+    if not word or word.isdigit() or (first and word.lower() in QUESTION_WORDS):
+        return False
+    return word[0].isupper() or names.distinctive(word)
+
+
+def _name_runs(text: str) -> list[str]:
+    """Runs of capitalised / acronym words. A derived form ends its run at its base
+    ('SMoES-based MoE-VLMs' gives 'SMoES', then 'MoE-VLMs'); an acronym plural is a class
+    noun, never part of the name before it ('SMOES MoE-VLMs' gives 'SMOES', 'MoE-VLMs')."""
     runs: list[list[str]] = []
     current: list[str] = []
-    for i, raw in enumerate(words):
-        word = re.sub(r"['’]s$", "", raw.strip("?,;:()\"'"))
-        is_name = bool(word) and (
-            (word[0].isupper() and not (i == 0 and word.lower() in _QUESTION_WORDS))
-            or any(c.isupper() for c in word[1:])
-        )
-        if word.lower() in _QUESTION_WORDS and i == 0:
-            is_name = False
-        if is_name and normalize_for_match(word) not in excluded and not word.isdigit():
-            current.append(word)
+
+    def close() -> None:
+        if current:
+            runs.append(list(current))
+            current.clear()
+
+    for i, raw in enumerate(re.findall(r"\S+", text)):
+        word = raw.strip("?,;:()[]\"'.")
+        base, form = names.reduce(word)
+        if not _name_word(base, i == 0):
+            close()
+            continue
+        if form == "Xs":
+            close()
+            runs.append([word])
+        elif form.startswith("X-") or form == "X's":
+            current.append(base)
+            close()
         else:
-            if current:
-                runs.append(current)
-            current = []
-        if raw and raw[-1] in "?,;:" and current:
-            runs.append(current)
-            current = []
-    if current:
-        runs.append(current)
+            current.append(base)
+        if raw[-1] in "?,;:)":
+            close()
+    close()
+    return [" ".join(run) for run in runs]
+
+
+def entity_mentions(text: str, exclude: Iterable[str] = ()) -> list[str]:
+    """Names of methods, models and systems in `text` ('Grove MoE', 'SMoES'), minus `exclude`
+    (benchmarks, metric words)."""
+    excluded = {normalize_for_match(e) for e in exclude}
     out: list[str] = []
-    for run in runs:
-        name = " ".join(run)
-        if normalize_for_match(name) in excluded or name.lower() in _QUESTION_WORDS:
+    for name in _name_runs(text):
+        if normalize_for_match(name) in excluded or name.lower() in QUESTION_WORDS:
             continue
         if name not in out:
             out.append(name)
     return out
 
 
-def extract_facets(question: str, target_title: str | None = None) -> Facets:
-    """Deterministic facets of `question`; the target paper's short name joins the entities."""
+def _trim_condition(text: str) -> str:
+    """A condition ends where the question turns to its benchmark or an aside: 'when scaling
+    from 7B to 70B parameters on … benchmarks like DocVQA' -> 'when scaling from 7B to 70B
+    parameters'; '(e.g., …' is cut."""
+    text = text.split("(", 1)[0]
+    m = re.search(r"\s+(?:on|across|in)\s+(?P<rest>.*)$", text)
+    if m and (benchmark_mentions(m.group("rest")) or "benchmark" in m.group("rest").lower()):
+        text = text[: m.start()]
+    return clean_phrase(text)
+
+
+def _targeted(entities: list[str], aliases: list[str]) -> list[str]:
+    """The target paper's name first, spelled as the paper spells it ('SMOES' -> 'SMoES')."""
+    if not aliases:
+        return entities
+    rest = [e for e in entities if names.find_any(aliases, e) is None]
+    return [aliases[0], *rest]
+
+
+def _metrics(question: str, conditions: list[str]) -> list[str]:
+    """Metrics the question asks for; a metric word inside a condition ('70B parameters') is
+    part of the condition, not a metric."""
+    outside = question
+    for cond in conditions:
+        outside = outside.replace(cond, " ")
+    found = metric_mentions(outside)
+    return [m for m in found if m != "performance"] or found
+
+
+def extract_facets(
+    question: str, target_title: str | None = None, aliases: Iterable[str] = ()
+) -> Facets:
+    """Deterministic facets of `question`; the target paper's name (its first alias, else its
+    title's short name) leads the entities."""
     question = strip_ids(question)
     benchmarks = benchmark_mentions(question)
-    metrics = metric_mentions(question)
-    metric_forms = {normalize_for_match(f) for c in metrics for f in METRICS[c]}
+    conditions = [_trim_condition(m.group("x")) for m in _CONDITION.finditer(question)]
+    conditions = [c for c in conditions if c]
+    metrics = _metrics(question, conditions)
+    metric_forms = {normalize_for_match(f) for c in metric_mentions(question) for f in METRICS[c]}
     comparisons = [clean_phrase(m.group("x")) for m in _COMPARISON.finditer(question)]
-    conditions = [clean_phrase(m.group("x")) for m in _CONDITION.finditer(question)]
     comparisons = [c for c in comparisons if c and not c.lower().startswith(("the ", "a "))] or [
         c for c in comparisons if c
     ]
     entities = entity_mentions(question, exclude=[*benchmarks, *metric_forms])
     entities = [e for e in entities if not any(e in c for c in comparisons)]
     entities = [e for e in entities if not re.fullmatch(r"\d+(\.\d+)?[BM]", e)]
-    if target_title:
-        short = short_name(target_title)
-        if short and not any(
-            normalize_for_match(short) == normalize_for_match(e) for e in entities
-        ):
-            entities.insert(0, short)
-    metrics = [m for m in metrics if m != "performance"] or metrics
+    names_of_target = [a for a in aliases if a]
+    if target_title and not names_of_target and (short := short_name(target_title)):
+        names_of_target = [short]
+    entities = _targeted(entities, names_of_target)
     return Facets(
         entity=entities[:3],
         metric=metrics[:3],
@@ -403,10 +219,13 @@ def facet_items(facets: Facets | dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def phrase_in(value: str, text: str, facet: str = "") -> bool:
-    """Does `text` mention the facet value? Metrics match any surface form; phrases need most
-    of their content words."""
+    """Does `text` mention the facet value? Entities and benchmarks are names (matched by
+    `agents.names`: derived forms yes, look-alikes never); metrics match any surface form;
+    other phrases need most of their content words."""
     if facet == "metric" and value in METRICS:
         return value in metric_mentions(text)
+    if facet in ("entity", "benchmark"):
+        return names.find(value, text, runs=facet == "entity") is not None
     norm_text = f" {normalize_for_match(text)} "
     if f" {normalize_for_match(value)} " in norm_text:
         return True
@@ -431,20 +250,31 @@ def paired(metric: str, bench: str, question: str) -> bool:
     return False
 
 
+def _mentioned(value: str, text: str, facet: str, aliases: list[str]) -> bool:
+    if facet == "entity" and aliases:
+        return names.find_any([value, *aliases], text) is not None
+    return phrase_in(value, text, facet)
+
+
 def coverage(
-    facets: Facets, papers: list[dict[str, Any]], question: str | None = None
+    facets: Facets,
+    papers: list[dict[str, Any]],
+    question: str | None = None,
+    aliases: Iterable[str] = (),
 ) -> list[FacetCoverage]:
-    """Which facet values some retrieved source mentions; plus, for each metric the question
-    asks on a benchmark, whether one sentence measures that metric on that benchmark."""
+    """Which facet values some retrieved source mentions, each on its own (whether one passage
+    states them together is `agents.coverage.joint_coverage`); the first entity is also
+    recognised by the target paper's `aliases`. Plus, for each metric the question asks on a
+    benchmark, whether one sentence measures that metric on that benchmark."""
     sentences: list[tuple[str, str]] = []
     for paper in papers:
-        from memory.text import split_sentences
-
         sentences.append((paper["arxiv_id"], paper["title"]))
         sentences.extend((paper["arxiv_id"], s) for s in split_sentences(paper["abstract"]))
     out: list[FacetCoverage] = []
+    first = facets.entity[0] if facets.entity else None
     for facet, value in facet_items(facets):
-        ids = sorted({sid for sid, s in sentences if phrase_in(value, s, facet)})
+        known = list(aliases) if value == first else []
+        ids = sorted({sid for sid, s in sentences if _mentioned(value, s, facet, known)})
         note = "" if ids else f"no retrieved source mentions {value}"
         out.append(
             FacetCoverage(facet=facet, value=value, covered=bool(ids), source_ids=ids, note=note)

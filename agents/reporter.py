@@ -15,7 +15,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from memory.models import Claim, Paper
+from agents.plain import plain
+from agents.reviser import round_yield
+from memory.models import Claim, Paper, Verification
 from memory.publication.runview import unanswered
 from memory.run import RunInfo, RunRecord
 
@@ -231,15 +233,60 @@ def uncertainties(record: RunRecord, info: RunInfo) -> list[str]:
     return out
 
 
+def round_notes(record: RunRecord) -> dict[int, str]:
+    """What each revision round added, and whether it ended the loop early (a round that adds
+    no new source, or no statement bearing on the question, is the last)."""
+    state = record.model_dump(mode="json")
+    notes: dict[int, str] = {}
+    for plan in record.revision_plans:
+        y = round_yield(state, plan.round)
+        if not y.new_sources:
+            notes[plan.round] = "found no new source: the loop ended early here"
+        elif y.new_passages == 0:
+            notes[plan.round] = (
+                f"found {len(y.new_sources)} new source(s) but no new statement bearing on the "
+                "question: the loop ended early here"
+            )
+        else:
+            notes[plan.round] = (
+                f"found {len(y.new_sources)} new source(s), {y.new_passages} new statement(s)"
+            )
+    return notes
+
+
 @dataclass(frozen=True)
 class ClaimRow:
-    """One row of the claims table: the claim, its verdict mark, confidence and the sources
-    whose evidence supports or contradicts it."""
+    """One row of the claims table: the claim, its verdict mark, the verdict's confidence as
+    words ('support 0.87', 'no source decides (NEI 0.91)') and the sources whose evidence
+    supports or contradicts it."""
 
     claim: Claim
     mark: str
-    confidence: float
+    confidence: str
     evidence: list[str]
+
+
+PART_STATUS = {"covered": "covered", "partial": "partly covered", "not_covered": "not covered"}
+STATUS_WORDS = {
+    "verified": "verified by another source",
+    "contradicted": "contradicted by another source",
+    "unverified": "not verified by another source",
+    "not checked": "not checked against other sources",
+}
+
+
+def confidence_text(v: Verification | None) -> str:
+    """What the confidence column says: the probability of the verdict that decided the claim
+    (support or contradiction), or, when none decided, the verifier's strongest 'not enough
+    information' verdict; a bare 0.00 would read as 'certainly false'."""
+    if v is None or not v.evidence:
+        return "not checked"
+    if v.status == "verified":
+        return f"support {v.confidence:.2f}"
+    if v.status == "contradicted":
+        return f"contradiction {v.confidence:.2f}"
+    nei = max((e.confidence for e in v.evidence if e.label == "NOT_ENOUGH_INFO"), default=None)
+    return "no source decides" + (f" (NEI {nei:.2f})" if nei is not None else "")
 
 
 class _Papers:
@@ -265,15 +312,18 @@ def _claim_rows(record: RunRecord) -> list[ClaimRow]:
         v = record.verification_of(claim.id)
         cited = [e.doc_id for e in (v.evidence if v else []) if e.label in CITING]
         status = v.status if v else "unverified"
-        rows.append(ClaimRow(claim, MARKS.get(status, "×"), v.confidence if v else 0.0, cited))
+        rows.append(ClaimRow(claim, MARKS.get(status, "×"), confidence_text(v), cited))
     return rows
 
 
 def _references(record: RunRecord, rows: list[ClaimRow]) -> list[str]:
     """Cited ids in order of first mention: the target, then each claim's source and evidence."""
     cited = [record.target.arxiv_id] if record.target else []
+    if record.answer:
+        cited += [s.source_id for part in record.answer.parts for s in part.statements]
     for row in rows:
         cited += [row.claim.source_id, *row.evidence]
+    cited += [c.best.source_id for c in record.joint_coverage if c.best]
     return list(dict.fromkeys(cited))
 
 
@@ -309,6 +359,10 @@ def render(record: RunRecord, info: RunInfo) -> str:
             results=results_line(record),
             uncertainties=uncertainties(record, info),
             rows=rows,
+            status_words=STATUS_WORDS,
+            part_status=PART_STATUS,
+            round_notes=round_notes(record),
+            plain=plain,
             reviews=record.final_reviews(),
             references=_references(record, rows),
             link=papers.link,

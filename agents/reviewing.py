@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from agents.consensus import SCORE_TOLERANCE, Draft, clamp, score_of
+from agents.coverage import COMBINATION
 from agents.llm import Proposal, propose
 from agents.llm.grounding import rubric_near
-from agents.llm.schemas import ReviewDraft, ReviewVars
+from agents.llm.schemas import CoverageView, ReviewDraft, ReviewVars
 from memory.models import Concern, Review, Role
 
 
@@ -38,12 +39,29 @@ def review_vars(role: Role, draft: Draft, task: dict[str, Any]) -> ReviewVars:
             {"metric": c.metric, "setting": c.setting, "claim_ids": c.claim_ids, "note": c.note}
             for c in draft.conflicts
         ],
-        "coverage": [
-            {"facet": c.facet, "value": c.value, "covered": c.covered, "note": c.note}
-            for c in draft.coverage
-        ],
+        "coverage": coverage_views(draft),
         "threshold": task.get("settings_used", {}).get("consensus_threshold", 6.5),
     }
+
+
+def coverage_views(draft: Draft) -> list[CoverageView]:
+    """Facet values one by one, then each facet combination and whether one passage states
+    it whole (the answerability the deterministic rubric scores)."""
+    views: list[CoverageView] = [
+        {"facet": c.facet, "value": c.value, "covered": c.covered, "note": c.note}
+        for c in draft.coverage
+        if c.facet != COMBINATION
+    ]
+    for combo in draft.joint:
+        views.append(
+            {
+                "facet": "facets stated together",
+                "value": combo.label,
+                "covered": combo.status == "covered",
+                "note": combo.note or combo.status,
+            }
+        )
+    return views
 
 
 def review_problems(review: ReviewDraft, reference: Review, claim_ids: set[str]) -> list[str]:

@@ -1,15 +1,122 @@
-"""Turn the tribunal's concerns into targeted queries for the next search round: uncovered
-facets first (they block approval), then unverified claims (search for corroboration)."""
+"""Turn the gaps into targeted queries for the next search round: the facet combinations no
+passage states whole, written with the entity's names (aliases, full name) and the members
+still missing; then facet values no source mentions; then corroboration of the claims the
+reviewers flagged. Queries are built from facet values and names only, never from a claim's
+ordinary words ('applied vl hawk retain original' searched nothing)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from agents.facets import content_tokens
+from agents import names
+from agents.coverage import COMBINATION
+from agents.facets import METRICS, benchmark_mentions, content_tokens, metric_mentions
 from agents.llm import Proposal, propose
-from agents.llm.schemas import MAX_QUERY_CHARS, ReviserVars, RevisionDraft
+from agents.llm.schemas import MAX_QUERY_CHARS, ReviserVars, RevisionDraft, UncoveredView
 from agents.verification.claims import name_tokens
-from memory.models import Claim, FacetCoverage, Facets, Review, RevisionPlan, SearchQuery
+from memory.models import (
+    Claim,
+    FacetCombination,
+    FacetCoverage,
+    Facets,
+    Review,
+    RevisionPlan,
+    SearchQuery,
+)
+from memory.text import normalize_for_match
+
+GENERIC = frozenset(
+    [
+        "other", "number", "equivalent", "similar", "size", "scale", "scales", "scaling",
+        "input", "inputs", "experiment", "experiments", "result", "results", "based",
+        "applied", "original", "retain", "various", "different", "setting", "settings",
+        "when", "like", "e.g", "such", "benchmark", "benchmarks", "task", "tasks",
+    ]
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Target:
+    """How the entity may be written: its name, its aliases and its full name."""
+
+    names: list[str]
+    full_name: str | None = None
+
+    def forms(self) -> list[str]:
+        full = [" ".join(content_tokens(self.full_name)[:5])] if self.full_name else []
+        return list(dict.fromkeys([*self.names, *full]))
+
+
+def _metric_term(metric: str, question: str) -> str:
+    """The metric as the question writes it ('TTFT' for latency), else its canonical name."""
+    norm = f" {normalize_for_match(question)} "
+    for form in METRICS.get(metric, ()):
+        if f" {normalize_for_match(form)} " in norm:
+            return form.upper() if len(form) <= 5 and form.isalpha() else form
+    return metric
+
+
+def _term(member: str, question: str) -> str:
+    """A query's words for one facet member: names as written, conditions and comparisons
+    by their numbers and specific words (never generic ones)."""
+    facet, _, value = member.partition(": ")
+    if facet == "metric":
+        return _metric_term(value, question)
+    if facet in ("entity", "benchmark"):
+        return value
+    words = [w for w in content_tokens(value) if w not in GENERIC]
+    numbered = [w for w in words if any(c.isdigit() for c in w)]
+    return " ".join((numbered + [w for w in words if w not in numbered])[:3])
+
+
+def gap_queries(
+    joint: list[FacetCombination], target: Target, question: str
+) -> list[tuple[str, str]]:
+    """For each combination no passage states whole (uncovered first, then partial): the
+    entity in each of its forms with the members still missing, then with all others."""
+    out: list[tuple[str, str]] = []
+    order = sorted(
+        (c for c in joint if c.status != "covered"), key=lambda c: c.status != "not_covered"
+    )
+    for combo in order:
+        rest = [m for m in combo.members if not m.startswith("entity: ")]
+        missing = [m for m in combo.missing if not m.startswith("entity: ")] or rest
+        purpose = f"state {combo.label} in one passage"
+        forms = target.forms() or [""]
+        for terms in (missing, rest):
+            words = " ".join(_term(m, question) for m in terms)
+            for form in forms:
+                out.append((f"{form} {words}".strip(), purpose))
+    return out
+
+
+def corroboration_queries(claims: list[Claim], reviews: list[Review]) -> list[tuple[str, str]]:
+    """For claims the reviewers flagged: who the claim is about, what it measures and where
+    (names, metric, benchmark), never the claim's ordinary words."""
+    by_id = {c.id: c for c in claims}
+    out: list[tuple[str, str]] = []
+    for review in reviews:
+        for concern in review.concerns:
+            for cid in concern.claim_ids:
+                claim = by_id.get(cid)
+                if claim is None:
+                    continue
+                where = benchmark_mentions(claim.setting or "")[:1]
+                who = [
+                    n
+                    for n in name_tokens(claim.text)
+                    if names.distinctive(n)
+                    and names.reduce(n)[1] != "Xs"  # 'VLMs' is a class, not whose result
+                    and not benchmark_mentions(n)
+                    and not metric_mentions(n)
+                ][:2]
+                terms = list(
+                    dict.fromkeys([*who, *([claim.metric] if claim.metric else []), *where])
+                )
+                if who and len(terms) >= 2:
+                    out.append((" ".join(terms), f"corroborate {cid} ({review.role})"))
+    return out
 
 
 def deterministic_plan(
@@ -20,48 +127,37 @@ def deterministic_plan(
     reviews: list[Review],
     previous: set[str],
     n: int,
+    joint: list[FacetCombination] | None = None,
+    target: Target | None = None,
+    question: str = "",
 ) -> RevisionPlan:
-    entity = " ".join(content_tokens(facets.entity[0])[:3]) if facets.entity else ""
-    by_id = {c.id: c for c in claims}
-    candidates: list[tuple[str, str]] = []
+    """Queries aimed at the gap: the facet combinations no passage states whole, written
+    with the entity's names, then the facet values no source mentions, then corroboration
+    of flagged claims."""
+    target = target or Target(names=facets.entity[:1])
+    candidates = gap_queries(joint or [], target, question)
+    entity = target.names[0] if target.names else ""
     for cov in coverage:
-        if not cov.covered:
+        if not cov.covered and cov.facet not in ("entity", COMBINATION):
             value = cov.value.replace(" on ", " ")
-            candidates.append((f"{value}", f"cover {cov.facet} '{cov.value}'"))
-            if entity:
-                candidates.append((f"{entity} {value}", f"cover {cov.facet} '{cov.value}'"))
-    for review in reviews:
-        for concern in review.concerns:
-            for cid in concern.claim_ids:
-                claim = by_id.get(cid)
-                if claim is None:
-                    continue
-                words = content_tokens(claim.text)
-                keys = [w for w in words if not any(ch.isdigit() for ch in w)]
-                # who the claim is about, with what it measures: the words a corroborating
-                # abstract would have to share
-                names = name_tokens(claim.text)[:2]
-                lowered = {n.lower() for n in names}
-                topic = [w for w in keys if w not in lowered]
-                focused = [*names, *([claim.metric] if claim.metric else []), *topic[:2]]
-                for variant in (focused, keys[:5], keys[:3], keys[1:5], keys[2:6]):
-                    if len(variant) >= 2:
-                        candidates.append((" ".join(variant), f"corroborate {cid} ({review.role})"))
+            candidates.append((f"{entity} {value}".strip(), f"cover {cov.facet} '{cov.value}'"))
+    candidates += corroboration_queries(claims, reviews)
     out: list[SearchQuery] = []
-    seen = {p.lower() for p in previous}
+    seen = {" ".join(sorted(p.lower().split())) for p in previous}
     for text, purpose in candidates:
         text = " ".join(text.split())[:MAX_QUERY_CHARS]
-        if not text or text.lower() in seen:
+        key = " ".join(sorted(text.lower().split()))
+        if len(text.split()) < 2 or key in seen:
             continue
-        seen.add(text.lower())
+        seen.add(key)
         out.append(SearchQuery(text=text, purpose=purpose, round=round))
         if len(out) == n:
             break
-    reasons = sorted({q.purpose.split(" (")[0] for q in out})
+    reasons = list(dict.fromkeys(q.purpose.split(" (")[0] for q in out))
     return RevisionPlan(
         round=round,
         queries=out,
-        rationale="; ".join(reasons) if out else "no new query could be derived from the concerns",
+        rationale="; ".join(reasons) if out else "no new query could be derived from the gaps",
     )
 
 
@@ -94,14 +190,22 @@ def revise(
     reviews: list[Review],
     previous: set[str],
     n: int,
+    joint: list[FacetCombination] | None = None,
+    target: Target | None = None,
 ) -> Proposal[RevisionPlan]:
+    uncovered: list[UncoveredView] = [
+        {"facet": c.facet, "value": c.value, "note": c.note} for c in coverage if not c.covered
+    ]
+    uncovered += [
+        {"facet": "facets stated together", "value": c.label, "note": c.note}
+        for c in joint or []
+        if c.status != "covered"
+    ]
     prompt_vars: ReviserVars = {
         "round": round,
         "question": question,
         "facets": facets.model_dump(),
-        "uncovered": [
-            {"facet": c.facet, "value": c.value, "note": c.note} for c in coverage if not c.covered
-        ],
+        "uncovered": uncovered,
         "concerns": [
             {"role": r.role, "text": c.text, "claim_ids": c.claim_ids}
             for r in reviews
@@ -116,8 +220,38 @@ def revise(
         RevisionDraft,
         prompt_vars,
         check=lambda p: check_plan(p, n),
-        fallback=lambda: deterministic_plan(round, facets, coverage, claims, reviews, previous, n),
+        fallback=lambda: deterministic_plan(
+            round, facets, coverage, claims, reviews, previous, n, joint, target, question
+        ),
         convert=lambda p: _accept(p, round),
     )
     proposal.value.origin = proposal.origin
     return proposal
+
+
+@dataclass(frozen=True)
+class RoundYield:
+    """What one search round added: sources not seen in earlier rounds, and statements bearing
+    on the question drawn from the sources it read. A revision round that adds neither ends
+    the loop: searching again with the same gaps would find the same nothing."""
+
+    round: int
+    new_sources: list[str]
+    new_passages: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.new_sources or self.new_passages == 0
+
+
+def round_yield(state: dict[str, Any], rnd: int) -> RoundYield:
+    """Computed from the run's own log (search_log, fulltext_log, candidate_claims), so the
+    routing that ends the loop and the report that says so read the same figures."""
+    earlier = {pid for e in state.get("search_log", []) if e["round"] < rnd for pid in e["ids"]}
+    target = (state.get("target") or {}).get("arxiv_id")
+    earlier |= {target} if target else set()
+    found = [pid for e in state.get("search_log", []) if e["round"] == rnd for pid in e["ids"]]
+    new = [pid for pid in dict.fromkeys(found) if pid not in earlier]
+    read = {r["source_id"] for r in state.get("fulltext_log", []) if r["round"] == rnd}
+    passages = sum(1 for c in state.get("candidate_claims", []) if c["source_id"] in read)
+    return RoundYield(rnd, new, passages)

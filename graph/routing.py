@@ -8,6 +8,7 @@ from typing import Any
 from langgraph.graph import END
 from langgraph.types import Send
 
+from agents.reviser import round_yield
 from graph.state import ResearchState
 
 REVIEWERS = ("skeptic", "validator", "synthesizer")
@@ -83,11 +84,18 @@ def fan_out_read(state: ResearchState) -> list[Send] | str:
         )
         for pid in reading
     ]
+    if not sends and int(state.get("revision_round", 0)) > 0:
+        return POLICY  # the revision round found no new source: the loop ends (report says so)
     return sends or "select_claims"
 
 
 def fan_out_review(state: ResearchState) -> list[Send] | str:
+    """The three reviewers on one snapshot; a revision round whose new sources brought no
+    statement bearing on the question ends the loop (the last verdict stands)."""
     if stopped(state):
+        return POLICY
+    rnd = int(state.get("revision_round", 0))
+    if rnd > 0 and round_yield(dict(state), rnd).empty:
         return POLICY
     task: dict[str, Any] = {
         "run_id": state.get("run_id", ""),
@@ -98,6 +106,7 @@ def fan_out_review(state: ResearchState) -> list[Send] | str:
         "verifications": state.get("verifications", []),
         "conflicts": state.get("conflicts", []),
         "coverage": state.get("coverage", []),
+        "joint_coverage": state.get("joint_coverage", []),
         "target_status": state.get("target_status", "none_named"),
         "settings_used": state.get("settings_used", {}),
     }

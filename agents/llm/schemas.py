@@ -96,6 +96,17 @@ class RevisionDraft(BaseModel):
     rationale: str = Field("", max_length=2000)
 
 
+class AnswerSentence(BaseModel):
+    passage_id: str = Field(max_length=16, description="the id of the passage it rests on, e.g. P3")
+    text: str = Field(max_length=600, description="one sentence: what that passage says")
+
+
+class AnswerDraft(BaseModel):
+    """answer: one sentence per passage worth stating, each resting on one given passage."""
+
+    sentences: list[AnswerSentence] = Field(default_factory=list, max_length=24)
+
+
 # --- what each prompt template is given ----------------------------------------------------
 # One TypedDict per template: its keys are exactly the template's {{placeholders}} (a test
 # holds both directions), so a call site cannot drop or invent a variable unnoticed.
@@ -179,6 +190,25 @@ class ReviserVars(TypedDict):
     num_queries: int
 
 
+class PassageView(TypedDict):
+    id: str  # P1, P2, ...
+    text: str
+    source_id: str
+    location: str
+    status: str  # verified / contradicted / unverified / not checked
+
+
+class AnswerPartView(TypedDict):
+    part: int
+    label: str  # the facet combination, e.g. "SMoES: latency on MMMU"
+    passages: list[PassageView]
+
+
+class AnswerVars(TypedDict):
+    question: str
+    parts: list[AnswerPartView]
+
+
 @dataclass(frozen=True)
 class Contract:
     """What a role's prompt is given and what its answer must be."""
@@ -198,6 +228,7 @@ CONTRACTS: dict[str, Contract] = {
     "validator": Contract(ReviewVars, ReviewDraft),
     "synthesizer": Contract(ReviewVars, ReviewDraft),
     "reviser": Contract(ReviserVars, RevisionDraft),
+    "answer": Contract(AnswerVars, AnswerDraft),
 }
 
 

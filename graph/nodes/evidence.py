@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents import answer as answer_mod
 from agents import claim_extractor, conflicts
+from agents import coverage as joint_mod
 from agents import facets as facets_mod
 from agents.verification import claims as claim_verification
 from agents.verification.tables.consistency import check_claim_tables
@@ -13,7 +15,7 @@ from graph.instrument import Env
 from graph.nodes.retrieval import ensure_indexed
 from graph.state import ReadTask, ResearchState
 from memory.fulltext.model import FullText, Table
-from memory.models import Claim, Facets, FullTextRead, Paper, TableCheck
+from memory.models import Claim, Facets, FullTextRead, Paper, TableCheck, Verification
 
 
 def _abstract_only(paper: Paper, rnd: int, reason: str) -> FullTextRead:
@@ -140,16 +142,50 @@ def verify_claims(state: ResearchState, env: Env) -> dict[str, Any]:
     return update
 
 
+def _evidence(
+    state: ResearchState, env: Env, facets: Facets, claims: list[Claim]
+) -> tuple[list[joint_mod.Candidate], list[str]]:
+    """The run's passages (claims, candidates, abstracts, full-text sentences nearest each
+    facet combination) and the target's names, for joint coverage and the Answer."""
+    target_id = (state.get("target") or {}).get("arxiv_id")
+    papers = state.get("papers", [])
+    aliases = joint_mod.entity_names(facets, state.get("target_match"), papers)
+    full = sorted({r["source_id"] for r in state.get("fulltext_log", []) if r["status"] == "full"})
+    memory = ensure_indexed(env, state) if full else None
+    body = joint_mod.body_passages(memory, facets, full, state.get("question", ""))
+    candidates = [Claim.model_validate(c) for c in state.get("candidate_claims", [])]
+    entity = facets.entity[0] if facets.entity else None
+    pool = joint_mod.passage_pool(claims, candidates, papers, body, target_id, aliases, entity)
+    return pool, aliases
+
+
 def assess_evidence(state: ResearchState, env: Env) -> dict[str, Any]:
+    """Conflicts, coverage facet by facet and jointly (one passage stating a combination),
+    and the Answer written from those passages."""
     claims = [Claim.model_validate(c) for c in state.get("claims", [])]
     facets = Facets.model_validate(state["facets"])
     found = conflicts.find_conflicts(claims, facets.entity)
-    cov = facets_mod.coverage(facets, state.get("papers", []), state.get("question", ""))
+    pool, aliases = _evidence(state, env, facets, claims)
+    joint = joint_mod.joint_coverage(facets, pool, aliases, state.get("question", ""))
+    cov = facets_mod.coverage(facets, state.get("papers", []), None, aliases)
+    # metric-on-benchmark pairs give way to the joint combinations: the policy's "every facet
+    # covered" then means stated together by one passage
+    cov = [c for c in cov if c.facet != "metric@benchmark"] + joint_mod.as_coverage(joint)
+    verdicts = [Verification.model_validate(v) for v in state.get("verifications", [])]
+    ev = answer_mod.Evidence(
+        pool, {c.id: c for c in claims}, {v.claim_id: v for v in verdicts}, found, aliases
+    )
+    proposal = answer_mod.answer(env.services.llm(), state["question"], joint, ev)
     for c in found:
         env.log.info("conflict", note=c.note, claim_ids=c.claim_ids)
     for item in cov:
         env.log.info("coverage", facet=item.facet, value=item.value, covered=item.covered)
+    for combo in joint:
+        env.log.info("joint_coverage", label=combo.label, status=combo.status)
     return {
         "conflicts": [c.model_dump() for c in found],
         "coverage": [c.model_dump() for c in cov],
+        "joint_coverage": [c.model_dump() for c in joint],
+        "answer": proposal.value.model_dump(),
+        "provenance": env.origin_events("assess_evidence", proposal),
     }

@@ -29,6 +29,7 @@ def _fresh(state: ResearchState, env: Env) -> dict[str, Any]:
         "verifications": [],
         "conflicts": [],
         "coverage": [],
+        "joint_coverage": [],
         "facets": Facets().model_dump(),
     }
 
@@ -85,6 +86,7 @@ def resolve_paper(state: ResearchState, env: Env) -> dict[str, Any]:
         target=res.paper.model_dump(mode="json") if res.paper else None,
         target_status=res.status,
         target_note=res.note,
+        target_match=res.match.model_dump(mode="json") if res.match else None,
     )
     if res.status == "unavailable":
         update["halted"] = res.note
@@ -96,7 +98,10 @@ def resolve_paper(state: ResearchState, env: Env) -> dict[str, Any]:
 
 def extract_facets(state: ResearchState, env: Env) -> dict[str, Any]:
     target = state.get("target")
-    facets = facets_mod.extract_facets(state["question"], target["title"] if target else None)
+    aliases = (state.get("target_match") or {}).get("aliases", [])
+    facets = facets_mod.extract_facets(
+        state["question"], target["title"] if target else None, aliases
+    )
     env.log.info("decision", facets=facets.model_dump())
     return {"facets": facets.model_dump()}
 

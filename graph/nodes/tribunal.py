@@ -11,7 +11,7 @@ from agents import reviser, skeptic, synthesizer, validator
 from agents.consensus import consensus as consensus_of
 from graph.instrument import Body, Env
 from graph.state import ResearchState, ReviewTask
-from memory.models import Claim, FacetCoverage, Facets, Review
+from memory.models import Claim, FacetCombination, FacetCoverage, Facets, Review
 
 REVIEWER_AGENTS: dict[str, ModuleType] = {
     "skeptic": skeptic,
@@ -51,19 +51,30 @@ def consensus(state: ResearchState, env: Env) -> dict[str, Any]:
     return {"consensus": score, "consensus_history": [{"round": rnd, "consensus": score}]}
 
 
+def _target(state: ResearchState, facets: Facets) -> reviser.Target:
+    """The entity's names for gap queries: the target's aliases and full name when a paper
+    was resolved, else the question's first entity."""
+    match = state.get("target_match") or {}
+    aliases = [a for a in match.get("aliases", []) if a]
+    return reviser.Target(names=aliases or facets.entity[:1], full_name=match.get("full_name"))
+
+
 def revise(state: ResearchState, env: Env) -> dict[str, Any]:
     rnd = int(state.get("revision_round", 0))
     new_round = rnd + 1
+    facets = Facets.model_validate(state["facets"])
     proposal = reviser.revise(
         env.services.llm(),
         new_round,
         state["question"],
-        Facets.model_validate(state["facets"]),
+        facets,
         [FacetCoverage.model_validate(c) for c in state.get("coverage", [])],
         [Claim.model_validate(c) for c in state.get("claims", [])],
         [Review.model_validate(r) for r in state.get("reviews", []) if r["round"] == rnd],
         {q["text"] for q in state.get("queries", [])},
         env.settings.num_queries,
+        [FacetCombination.model_validate(c) for c in state.get("joint_coverage", [])],
+        _target(state, facets),
     )
     plan = proposal.value
     queries = [q.text for q in plan.queries]
