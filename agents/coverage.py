@@ -24,6 +24,11 @@ PASSAGES_PER_COMBINATION = 6  # full-text paragraphs fetched from vector memory 
 _SELF = re.compile(r"\b(?:we|our|ours|us|the proposed|this (?:paper|work|method))\b", re.I)
 _IT = re.compile(r"\b(?:it|its)\b", re.I)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?[a-z]*")
+_COMPARES = re.compile(
+    r"\b(?:than|compared|comparison|versus|vs\.?|relative to|over|against|outperform\w*|"
+    r"surpass\w*|beat\w*|exceed\w*|match\w*|on par|better|worse|faster|slower)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -65,11 +70,14 @@ def _combos(entity: list[Member], found: dict[str, list[Member]]) -> list[list[M
     """Entity x metric x benchmark with the conditions; then entity x metric x comparison."""
     metrics: list[Member | None] = list(found["metric"]) or [None]
     benches: list[Member | None] = list(found["benchmark"]) or [None]
+    # a clause that only compares ('how does its latency compare with X') asks the
+    # comparison, not the bare metric as well
+    bare = not found["benchmark"] and not found["conditions"] and bool(found["comparison"])
     out: list[list[Member]] = []
     for metric in metrics:
         head = [*entity, *([metric] if metric else [])]
-        for bench in benches:
-            out.append([*head, *([bench] if bench else []), *found["conditions"]])
+        if not bare:
+            out += [[*head, *([b] if b else []), *found["conditions"]] for b in benches]
         out += [[*head, comp] for comp in found["comparison"]]
     return out
 
@@ -149,16 +157,20 @@ def states(member: Member, cand: Candidate, aliases: list[str]) -> bool:
         return member.value in metric_mentions(text)
     if member.facet == "conditions":
         return condition_in(member.value, text)
+    if member.facet == "comparison":  # the baseline's words, and the passage compares
+        return phrase_in(member.value, text) and bool(_COMPARES.search(text))
     return phrase_in(member.value, text, member.facet)
 
 
 def _rank(cand: Candidate, hit: list[Member]) -> tuple[Any, ...]:
-    """Most members first, the entity among them, a selected claim, the target's own words,
-    a measured statement, then the shorter."""
+    """Most members first, the entity and the metric among them, a selected claim, the
+    target's own words, a measured statement, then the shorter."""
     has_entity = any(m.facet == "entity" for m in hit)
+    has_metric = any(m.facet == "metric" for m in hit)
     return (
         -len(hit),
         not has_entity,
+        not has_metric,
         cand.ref.claim_id is None,
         not cand.is_target,
         not is_measurable(cand.ref.text),

@@ -7,20 +7,18 @@ the loop; an LLM's wording is kept only where grounded."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agents.answer import grounding_problems
 from agents.plain import plain
 from graph import build_graph
 from graph.settings import Settings
 from memory.fulltext.model import FullText, Paragraph, Section
 from memory.run import RunRecord
-from memory.text import quote_in_source
+from tests.answer_trace import answer_traces
 from tests.unit.graph_fakes import FakeFullText, KeywordSearch, fake_services, load_fixture
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "smoes" / "mirror.jsonl"
@@ -146,11 +144,6 @@ def test_q1_says_no_source_reports_throughput_on_winoground(
 
 # --- every sentence of the Answer traces to a passage ---------------------------------------
 
-_STATEMENT = re.compile(
-    r'^- (?:"(?P<quoted>.+)"|(?P<worded>.+) \(LLM wording of the passage\))'
-    r" — \[(?P<sid>[^\]]+)\]\([^)]*\), (?P<loc>[^;]+);"
-)
-
 
 def _sources(record: RunRecord) -> dict[str, str]:
     texts = {p.arxiv_id: f"{p.title} {p.abstract}" for p in record.papers}
@@ -158,40 +151,12 @@ def _sources(record: RunRecord) -> dict[str, str]:
     return texts
 
 
-def answer_traces(record: RunRecord, report: str) -> int:
-    """Every line of the Answer section is a statement resting on a verbatim passage of the
-    paper it cites, at the place it names, or a gap or conflict line; returns the statements."""
-    section = report.split("## Answer", 1)[1].split("## 1 Introduction", 1)[0]
-    statements = {(s.text, s.source_id): s for p in record.answer.parts for s in p.statements}  # type: ignore[union-attr]
-    sources = _sources(record)
-    claims = {c.id for c in record.claims}
-    n = 0
-    for line in section.splitlines():
-        if not line.startswith("- "):
-            continue
-        if line.startswith(("- No retrieved source reports", "- Sources disagree on")):
-            assert set(re.findall(r"\b(C\d+)\b", line)) <= claims, line
-            continue
-        m = _STATEMENT.match(line)
-        assert m, f"an Answer line that is neither statement, gap nor conflict: {line}"
-        text = m["quoted"] or m["worded"]
-        st = statements[(text, m["sid"])]
-        assert quote_in_source(st.quote, sources[m["sid"]]), st.quote
-        assert (st.location or "place unknown") == m["loc"]
-        if m["quoted"]:
-            assert text == plain(st.quote)
-        else:
-            assert grounding_problems(text, st.quote) == []
-        n += 1
-    return n
-
-
 @pytest.mark.parametrize("key", sorted(SEEDS))
 def test_every_answer_sentence_traces_to_a_passage(
     seeds: dict[str, tuple[RunRecord, str]], key: str
 ) -> None:
     record, report = seeds[key]
-    answer_traces(record, report)
+    answer_traces(record, report, _sources(record))
 
 
 # --- revision aims at the gap; a round that adds nothing ends the loop ------------------------
@@ -257,7 +222,7 @@ def test_an_llm_sentence_is_kept_only_when_grounded(tmp_path: Path) -> None:
     assert len(replaced) == 1 and "numbers not in the passage: 40" in replaced[0].note
     assert replaced[0].text == plain(replaced[0].quote)  # back to the passage's own words
     assert "1 kept, 1 replaced" in report
-    assert answer_traces(record, report) == len(statements)
+    assert answer_traces(record, report, _sources(record)) == len(statements)
 
 
 def test_run_json_keeps_the_match_reason_and_the_verbatim_quotes(tmp_path: Path) -> None:
