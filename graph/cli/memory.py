@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from graph.cli.args import positive_int
 from memory.embeddings import embedder_from_config
 from memory.errors import UserError
 from memory.models import Paper, split_arxiv_id
@@ -33,15 +34,22 @@ def register(subparsers: Any) -> None:
         type=Path,
         help="arXiv JSONL (listing or bulk format, .gz ok) or the mirror's SQLite file",
     )
-    index.add_argument("--limit", type=int, default=None, help="index at most N papers")
+    index.add_argument("--limit", type=positive_int, default=None, help="index at most N papers")
     index.add_argument("--no-sentences", action="store_true", help="paper records only")
-    index.add_argument("--chunk", type=int, default=200, help="papers per write (default 200)")
+    index.add_argument(
+        "--chunk", type=positive_int, default=200, help="papers per write (default 200)"
+    )
     index.set_defaults(func=_index)
 
     search = sub.add_parser("search", help="nearest passages to a text")
-    search.add_argument("text")
-    search.add_argument("-k", type=int, default=5)
-    search.add_argument("--kind", choices=("sentence", "paper"), default="sentence")
+    search.add_argument("text", help="the text to find passages near (quote it)")
+    search.add_argument("-k", type=positive_int, default=5, help="passages to show (default 5)")
+    search.add_argument(
+        "--kind",
+        choices=("sentence", "paper"),
+        default="sentence",
+        help="search sentences (default) or whole papers",
+    )
     search.add_argument("--exclude", action="append", default=[], help="source id to leave out")
     search.set_defaults(func=_search)
 

@@ -193,8 +193,7 @@ class TerminalProgress:
         label = LABELS.get(node, node.replace("_", " "))
         with self._lock:
             stage = self.stages.setdefault(label, _Stage(label, time.time()))
-            stage.total += 1
-            self._draw(stage)
+            stage.total += 1  # drawn by the clock or the first branch to finish
 
     def finished(self, node: str, update: dict[str, Any], interrupted: bool = False) -> None:
         label = LABELS.get(node, node.replace("_", " "))

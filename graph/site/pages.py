@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graph.site.render import render
+from memory.mirror import rank
 from memory.publication import quality
 from memory.publication.contracts import CONTRACTS
 from memory.publication.manifest import CORRECTION_CONTRACT, METHOD, PROVENANCE_CONTRACT
@@ -108,4 +109,7 @@ def about_page(reports: list[SiteReport]) -> str:
 
 
 def mathematics_page() -> str:
-    return render("mathematics.html.j2", title="Mathematics", root="", scripts=(), quality=quality)
+    """The formulas with the constants the code uses (ranking, quality), never retyped."""
+    return render(
+        "mathematics.html.j2", title="Mathematics", root="", scripts=(), quality=quality, rank=rank
+    )

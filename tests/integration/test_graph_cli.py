@@ -53,35 +53,38 @@ def _events(path: Path) -> list[dict[str, object]]:
 
 def test_research_writes_report_with_live_progress(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
+    log = tmp_path / "ev.jsonl"
     done = sovereign(
-        home,
-        "--log-file",
-        str(tmp_path / "ev.jsonl"),
-        "research",
-        QUANT_Q,
-        "--out",
-        str(out),
-        "--run-id",
-        "cli-ok",
+        home, "--log-file", str(log), "research", QUANT_Q, "--out", str(out), "--run-id", "cli-ok"
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    for node in ("resolve_paper", "search_arxiv", "read_source", "skeptic", "write_report"):
-        assert node in done.stdout
+    for stage in ("paper", "search arXiv", "read sources", "tribunal", "report"):
+        assert f"] {stage} " in done.stdout, stage
+    assert not [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.stdout.splitlines()[-1] == f"report: {out / 'report.md'}"
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "Autonomous draft — Owner review required before publication" in report
-    assert "sentence-transformers/all-MiniLM-L6-v2 (dim=384)" in report  # what actually ran
     data = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    header = report.splitlines()[3]
+    if data["summary"]["policy"] == "AUTO_APPROVE":
+        assert header == "Autonomous draft — approved by the publication policy (AUTO_APPROVE)"
+    else:
+        assert header == "Autonomous draft — Owner review required before publication"
+    assert "sentence-transformers/all-MiniLM-L6-v2 (dim=384)" in report  # what actually ran
     assert data["state"]["run_id"] == "cli-ok"
     assert f"Policy: {data['summary']['policy']}." in report
+    # the transcript: always beside the report, and in --log-file when asked
+    beside = _events(out / "events.jsonl")
+    assert beside and {e["run_id"] for e in beside} == {"cli-ok"}
+    assert beside[0]["node"] == "resolve_paper" and beside[0]["event"] == "node_start"
+    assert len(_events(log)) == len(beside)
     shown = sovereign(home, "show", "cli-ok")
-    assert shown.returncode == 0 and "status: finished" in shown.stdout
+    assert shown.returncode == 0 and shown.stdout.splitlines()[-1].startswith("report: ")
 
 
-def test_bad_input_is_one_line_and_a_report(home: Path, tmp_path: Path) -> None:
+def test_bad_input_stores_nothing_unanswerable_runs_are_marked(home: Path, tmp_path: Path) -> None:
     done = sovereign(home, "research", "", "--out", str(tmp_path / "empty"))
-    assert done.returncode == 2
-    assert "sovereign: the question is empty" in done.stderr and "Traceback" not in done.stderr
-    assert "ESCALATE_TO_OWNER" in (tmp_path / "empty" / "report.md").read_text(encoding="utf-8")
+    assert done.returncode == 2 and done.stderr == "sovereign: the question is empty\n"
+    assert not (tmp_path / "empty").exists()
     done = sovereign(
         home,
         "research",
@@ -89,14 +92,25 @@ def test_bad_input_is_one_line_and_a_report(home: Path, tmp_path: Path) -> None:
         "--out",
         str(tmp_path / "unknown"),
     )
-    assert done.returncode == 2 and "2601.99999 was not found" in done.stderr
+    assert done.returncode == 1 and "2601.99999 was not found" in done.stderr
+    report = (tmp_path / "unknown" / "report.md").read_text(encoding="utf-8")
+    assert report.splitlines()[3].startswith("Not answered — ")
     fresh = tmp_path / "fresh-home"
-    done = sovereign(fresh, "research", QUANT_Q, "--out", str(tmp_path / "nomirror"))
-    assert done.returncode == 2 and "Traceback" not in done.stderr
+    done = sovereign(
+        fresh,
+        "research",
+        QUANT_Q,
+        "--out",
+        str(tmp_path / "nomirror"),
+        env_extra={"SOVEREIGN_ARXIV_MODE": "mirror"},
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "sovereign mirror ingest" in done.stderr
     assert "sovereign mirror ingest" in (tmp_path / "nomirror" / "report.md").read_text(
         encoding="utf-8"
     )
+    queue = sovereign(home, "review", "list").stdout + sovereign(fresh, "review", "list").stdout
+    assert "2601.99999" not in queue and QUANT_Q not in queue
 
 
 def test_killed_run_resumes_without_redoing_finished_nodes(home: Path, tmp_path: Path) -> None:
@@ -162,7 +176,8 @@ def test_killed_run_resumes_without_redoing_finished_nodes(home: Path, tmp_path:
     }
     assert "write_report" in started
     assert (tmp_path / "out" / "report.md").exists()
-    assert "status: finished" in sovereign(home, "show", "killed").stdout
+    finished = sovereign(home, "show", "killed").stdout  # escalated; --no-owner-review: no pause
+    assert "status: awaiting owner review" in finished and "sovereign resume" not in finished
 
 
 def test_escalated_run_pauses_for_owner_and_review_resumes_it(home: Path, tmp_path: Path) -> None:
@@ -174,7 +189,7 @@ def test_escalated_run_pauses_for_owner_and_review_resumes_it(home: Path, tmp_pa
     )
     assert reviewed.returncode == 0, reviewed.stderr
     shown = sovereign(home, "show", "paused").stdout
-    assert "owner: approve by tester: numbers checked" in shown and "status: finished" in shown
-    assert "Owner decision: approve by tester" in (tmp_path / "o" / "report.md").read_text(
-        encoding="utf-8"
-    )
+    assert "owner: approve by tester: numbers checked" in shown and "status: published" in shown
+    report = (tmp_path / "o" / "report.md").read_text(encoding="utf-8")
+    assert "Owner decision: approve by tester" in report
+    assert report.splitlines()[3].startswith("Approved for publication by tester on ")

@@ -41,6 +41,7 @@ def test_review_reject_and_bad_input(
     assert main(["review", "no-such-run", "--reject", "--note", "x"]) == 2
     assert "no report or run" in capsys.readouterr().err
     assert main(["review", rec.report_id, "--reject", "--note", "thin evidence"]) == 0
+    assert " rejected by " in capsys.readouterr().out
     assert store_for(settings.publications_path).status(rec.report_id) == "draft"
     assert main(["review", rec.report_id, "--approve", "--note", "late"]) == 2
     assert "not awaiting owner review" in capsys.readouterr().err
@@ -56,5 +57,6 @@ def test_correct_and_site_build(
     assert "CORRECTED, 1 correction(s)" in capsys.readouterr().out
     out = tmp_path / "site"
     assert main(["site", "build", str(out)]) == 0
+    assert "(1 report) in" in capsys.readouterr().out
     page = (out / "reports" / f"{rec.report_id[5:]}.html").read_text()
     assert "C2 value is 10.0" in page and "CORRECTED" in page

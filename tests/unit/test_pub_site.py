@@ -154,6 +154,9 @@ def test_about_and_mathematics_document_the_rules(site: tuple[Path, dict[str, st
     math = (out / "mathematics.html").read_text()
     for word in ("TF-IDF", "cos(c, d)", "consensus", "ECE"):
         assert word in math
+    # not only the baseline: the ranking, the nearest sources and the default verifier too
+    for word in ("BM25F", "k<sub>1</sub> = 1.2", "all-MiniLM-L6-v2", "P(SUPPORT) = r · s"):
+        assert word in math, word
 
 
 def test_benchmarks_come_from_claim_text_not_conditions(tmp_path: Path) -> None:
