@@ -109,6 +109,9 @@ def _research(args: argparse.Namespace, settings: Settings) -> int:
                 run_id=run_id,
                 progress=progress,
             )
+    except KeyboardInterrupt:
+        print(f"sovereign: interrupted; `sovereign resume {run_id}` continues it", file=sys.stderr)
+        return 130
     finally:
         services_for(settings).close()
     return _finish(values, settings)
