@@ -170,9 +170,11 @@ def test_memory_commands(home: Path) -> None:
 
 
 class _serving:
-    """A serving sub-command, up until its first stdout line; stopped with SIGTERM."""
+    """A serving sub-command, up until its first stdout line; then stopped as a user or a
+    supervisor would: Ctrl-C (SIGINT) for the mirror, SIGTERM for the site."""
 
     def __init__(self, home: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.stop = signal.SIGTERM if args[0] == "site" else signal.SIGINT
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "graph.cli", *args],
             cwd=REPO,
@@ -192,7 +194,7 @@ class _serving:
         return line
 
     def __exit__(self, *exc: object) -> None:
-        self.proc.send_signal(signal.SIGTERM if "site" in self.proc.args else signal.SIGINT)
+        self.proc.send_signal(self.stop)
         self.code = self.proc.wait(timeout=30)
         assert self.code == 0, self.proc.stderr.read() if self.proc.stderr else ""
 

@@ -247,3 +247,22 @@ def test_langchain_openai_is_not_declared() -> None:
 
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert not [d for d in project["dependencies"] if d.startswith("langchain-openai")]
+
+
+def test_log_json_puts_the_transcript_on_stderr_too(
+    sovereign_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from graph.cli import _transcripts
+    from graph.settings import load_settings
+    from graph.transcript import attach_run, get_logger
+
+    path = attach_run("flagged", sovereign_home / "runs" / "flagged")
+    try:
+        for to_stderr in (False, True):
+            _transcripts(load_settings(), to_stderr)
+            get_logger("flagged", "plan_queries", "planner").info("decision", asked=to_stderr)
+            err = capsys.readouterr().err
+            assert (json.loads(err)["asked"] is True) if to_stderr else err == ""
+    finally:
+        _transcripts(load_settings(), True)
+    assert [json.loads(x)["asked"] for x in path.read_text().splitlines()] == [False, True]
