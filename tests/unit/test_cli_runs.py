@@ -104,10 +104,19 @@ def test_a_run_that_could_not_answer_stays_out_of_review_and_site(
     assert blank["input_error"] and blank.get("publication") is None
     assert "Nothing was searched or analysed" in Path(blank["report_path"]).read_text("utf-8")
 
-    assert store_for(settings.publications_path).report_ids() == []
+    store = store_for(settings.publications_path)
+    assert store.report_ids() == []
+    # an entry an older version recorded: listed with --all only (nothing to decide)
+    legacy = report_id_for(state["run_id"])
+    manifest = {"quality": {"verification_level": {"code": "L1"}, "tier": "Provisional"},
+                "scores": {"review_score": 0.0}, "question": MISSING_Q}  # fmt: skip
+    store.add_version(legacy, state["run_id"], "d", state, manifest, {}, None)
+    store.set_status(legacy, "escalated", "sovereign-policy", "paper not found")
     code, out, _ = _cli(capsys, "review", "list")
     assert code == 0 and out.strip() == "no reports awaiting owner review"
-    assert build_site(store_for(settings.publications_path), tmp_path / "site").reports == 0
+    code, out, _ = _cli(capsys, "review", "list", "--all")
+    assert legacy in out
+    assert build_site(store, tmp_path / "site").reports == 0
     code, out, _ = _cli(capsys, "list")
     assert "not answered" in next(r for r in out.splitlines() if r.startswith(state["run_id"]))
 
