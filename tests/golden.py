@@ -51,8 +51,13 @@ def normalise(path: Path, home: Path) -> str:
 
 
 def collect(run_dir: Path, site_dir: Path, home: Path) -> dict[str, str]:
-    """Golden name -> normalised text, for the run's files and every site page but the assets."""
-    out = {f"run/{p.name}": normalise(p, home) for p in sorted(run_dir.glob("*.*"))}
+    """Golden name -> normalised text, for the run's files and every site page but the assets.
+    The transcript (events.jsonl) is left out: parallel branches log in varying order."""
+    out = {
+        f"run/{p.name}": normalise(p, home)
+        for p in sorted(run_dir.glob("*.*"))
+        if p.name != "events.jsonl"
+    }
     for page in sorted(site_dir.rglob("*")):
         rel = page.relative_to(site_dir)
         if page.is_file() and rel.parts[0] not in ("assets", "schemas"):

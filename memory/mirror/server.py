@@ -100,6 +100,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _MirrorServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the listen backlog: parallel searches and fetches arrive at once
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (a reset kept-alive connection) is routine, not an error to
+        print as a traceback into the user's terminal; anything else still is."""
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, address: tuple[str, int], index: MirrorIndex, verbose: bool) -> None:
         super().__init__(address, _Handler)
