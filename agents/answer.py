@@ -16,6 +16,7 @@ from typing import Any
 from agents import names
 from agents.claim_extractor import is_measurable
 from agents.coverage import Candidate, Member, members_of, states
+from agents.facets import content_tokens
 from agents.llm import Proposal, propose
 from agents.llm.schemas import AnswerDraft, AnswerPartView, AnswerVars, PassageView
 from agents.plain import plain
@@ -43,6 +44,7 @@ class Evidence:
     verifications: dict[str, Verification]
     conflicts: list[Conflict]
     aliases: list[str]
+    words: frozenset[str] = frozenset()  # the question's content words, to break ties
 
 
 def _core(members: list[Member]) -> list[Member]:
@@ -59,7 +61,8 @@ def _passages(members: list[Member], ev: Evidence) -> list[tuple[Candidate, list
         hit = [m for m in members if states(m, cand, ev.aliases)]
         if not all(m in hit for m in core) or not is_measurable(cand.ref.text):
             continue
-        key = (-len(hit), cand.ref.claim_id is None, not cand.is_target, len(found))
+        shared = len(ev.words & set(content_tokens(cand.ref.text)))
+        key = (-len(hit), -shared, cand.ref.claim_id is None, not cand.is_target, len(found))
         found.append((key, cand, hit))
     found.sort(key=lambda t: t[0])
     if not found:

@@ -42,12 +42,22 @@ PER_SOURCE = 4
 PER_TARGET = 6
 
 
+_REFERENCES = frozenset(
+    ["sec.", "sec", "section", "sections", "table", "tab.", "fig.", "figure", "figures"]
+    + ["eq.", "equation", "appendix", "chapter", "§", "line", "page", "step"]
+)
+
+
 def _part_of_name(sentence: str, start: int, unit: str | None) -> bool:
-    """A number inside a name measures nothing: 'Qwen3', 'GPT-4', 'ResNet-50', 'top-2', and a
-    model size written after the model's name ('Flash-VL 2B', 'LLaVA 7B')."""
+    """A number inside a name measures nothing: 'Qwen3', 'GPT-4', 'ResNet-50', 'top-2', a
+    model size written after the model's name ('Flash-VL 2B', 'LLaVA 7B'), or a reference to
+    a section, table, figure or equation."""
     before = sentence[max(0, start - 2) : start]
     if before[-1:].isalpha() or (before[-1:] == "-" and before[:1].isalnum()):
         return True
+    words = sentence[:start].split()
+    if words and words[-1].lower().strip("(") in _REFERENCES:
+        return True  # 'Sec. 5.5', 'Table 3', 'Fig. 2': a place in the paper, not a measure
     if unit is None or unit.upper() not in ("B", "M"):
         return False
     words = sentence[:start].split()

@@ -26,7 +26,8 @@ _IT = re.compile(r"\b(?:it|its)\b", re.I)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?[a-z]*")
 _COMPARES = re.compile(
     r"\b(?:than|compared|comparison|versus|vs\.?|relative to|over|against|outperform\w*|"
-    r"surpass\w*|beat\w*|exceed\w*|match\w*|on par|better|worse|faster|slower)\b",
+    r"surpass\w*|beat\w*|exceed\w*|match\w*|on par|better|worse|faster|slower|"
+    r"as \w+ as)\b",
     re.I,
 )
 
@@ -49,6 +50,7 @@ class Candidate:
     is_target: bool = False
     after_intro: bool = False  # a target abstract sentence after the one that names it
     titled: bool = False  # its source's title names the entity (a concept, not a method)
+    body: bool = False  # a full-text sentence or table row of a results-like section
 
 
 _CLAUSE = re.compile(r",\s*(?:and|but|or)\s+|;\s*|\?\s+")
@@ -150,11 +152,17 @@ def states(member: Member, cand: Candidate, aliases: list[str]) -> bool:
         # Mixture-of-Experts") is about it throughout
         if cand.titled:
             return True
-        return cand.is_target and (
-            bool(_SELF.search(text)) or (cand.after_intro and bool(_IT.search(text)))
-        )
+        if not cand.is_target:
+            return False
+        if _SELF.search(text) or (cand.after_intro and _IT.search(text)):
+            return True
+        # the target's own results sections speak of it without naming it ('the detector
+        # accuracy was about 91%'), unless the sentence names another method
+        return cand.body and not names.names_another(text, [member.value, *aliases])
     if member.facet == "metric":
-        return member.value in metric_mentions(text)
+        # a share is written as a percentage as often as it is named
+        percent = member.value == "share" and bool(re.search(r"\d\s?%", text))
+        return percent or member.value in metric_mentions(text)
     if member.facet == "conditions":
         return condition_in(member.value, text)
     if member.facet == "comparison":  # the baseline's words, and the passage compares
@@ -227,6 +235,16 @@ def _skipped(location: str | None) -> bool:
     return any(word in low for word in SKIP_SECTIONS)
 
 
+_FRAMING = ("introduction", "background", "motivation", "title", "abstract")
+
+
+def _results(ref: PassageRef) -> bool:
+    """A body passage outside the framing sections (introduction, background, motivation),
+    where a paper reports what it found."""
+    low = (ref.location or "").lower()
+    return bool(low) and not any(word in low for word in _FRAMING)
+
+
 def _intro_index(papers: list[dict[str, Any]], target_id: str | None, aliases: list[str]) -> int:
     """Index of the target abstract's first sentence that names it (its later sentences may
     say "it"); past the end when none does or there is no target."""
@@ -273,7 +291,7 @@ def passage_pool(
         seen.add(key)
         is_target = ref.source_id == target_id
         after = is_target and ref.location == "Abstract" and index is not None and index > intro
-        pool.append(Candidate(ref, is_target, after, ref.source_id in titled))
+        pool.append(Candidate(ref, is_target, after, ref.source_id in titled, _results(ref)))
 
     for group, selected in ((claims, True), (candidates, False)):
         for c in group:

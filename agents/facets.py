@@ -69,8 +69,10 @@ def benchmark_mentions(text: str) -> list[str]:
 
 
 def _name_word(word: str, first: bool) -> bool:
-    if not word or word.isdigit() or (first and word.lower() in QUESTION_WORDS):
+    if not word or word.isdigit():
         return False
+    if first and (word.lower() in QUESTION_WORDS or word.lower() in STOPWORDS):
+        return False  # 'By how much ...', 'In arXiv ...': a capital that starts the question
     return word[0].isupper() or names.distinctive(word)
 
 
@@ -138,11 +140,11 @@ def _targeted(entities: list[str], aliases: list[str]) -> list[str]:
     return [aliases[0], *rest]
 
 
-def _metrics(question: str, conditions: list[str]) -> list[str]:
-    """Metrics the question asks for; a metric word inside a condition ('70B parameters') is
-    part of the condition, not a metric."""
+def _metrics(question: str, phrases: list[str]) -> list[str]:
+    """Metrics the question asks for; a metric word inside a condition ('70B parameters') or
+    a comparison ('the full quad precision code') belongs to that phrase, not the metrics."""
     outside = question
-    for cond in conditions:
+    for cond in phrases:
         outside = outside.replace(cond, " ")
     found = metric_mentions(outside)
     return [m for m in found if m != "performance"] or found
@@ -157,9 +159,9 @@ def extract_facets(
     benchmarks = benchmark_mentions(question)
     conditions = [_trim_condition(m.group("x")) for m in _CONDITION.finditer(question)]
     conditions = [c for c in conditions if c]
-    metrics = _metrics(question, conditions)
-    metric_forms = {normalize_for_match(f) for c in metric_mentions(question) for f in METRICS[c]}
     comparisons = [clean_phrase(m.group("x")) for m in _COMPARISON.finditer(question)]
+    metrics = _metrics(question, [*conditions, *comparisons])
+    metric_forms = {normalize_for_match(f) for c in metric_mentions(question) for f in METRICS[c]}
     comparisons = [c for c in comparisons if c and not c.lower().startswith(("the ", "a "))] or [
         c for c in comparisons if c
     ]

@@ -73,6 +73,27 @@ def distinctive(word: str) -> bool:
     return any(any(c.isupper() for c in part[1:]) for part in word.split("-"))
 
 
+# acronyms that name no method: hardware, fields, model classes, units
+GENERIC_ACRONYMS = frozenset(
+    ["GPU", "GPUs", "CPU", "CPUs", "TPU", "RAM", "API", "AI", "ML", "NLP", "CV", "RL", "LLM"]
+    + ["LLMs", "VLM", "VLMs", "MLLM", "MLLMs", "CNN", "RNN", "GAN", "MoE", "SOTA", "GB", "MB"]
+    + ["KB", "TB", "GHz", "MHz", "FLOPs", "US", "UK", "EU"]
+)
+
+
+def names_another(text: str, own: list[str]) -> bool:
+    """Does `text` name a method other than `own` ('FastV reduces latency by 40%' in HAWK's
+    paper)? Class plurals ('MLLMs') and generic acronyms ('GPU') name nobody."""
+    mine = {t.base.lower() for name in own for t in tokens(name)}
+    for tok in tokens(text):
+        base = tok.base
+        if not distinctive(base) or tok.form == "Xs" or base in GENERIC_ACRONYMS:
+            continue
+        if base.lower() not in mine and len(base) > 1:
+            return True
+    return False
+
+
 def _is_name(word: str) -> bool:
     return bool(word) and (word[0].isupper() or distinctive(word) or any(c.isdigit() for c in word))
 

@@ -8,7 +8,7 @@ METRICS: dict[str, tuple[str, ...]] = {
     "accuracy": ("accuracy", "accuracies", "acc", "top-1", "top 1", "top1"),
     "throughput": ("throughput", "tokens/s", "tokens/sec", "tokens per second", "tok/s", "qps"),
     "latency": ("latency", "ttft", "tpot", "time to first token", "inference time", "runtime"),
-    "speedup": ("speedup", "speed-up", "faster", "speed up"),
+    "speedup": ("speedup", "speed-up", "faster", "speed up", "as fast as", "times faster"),
     "memory": ("memory", "gpu memory", "vram", "memory footprint"),
     "parameters": ("parameters", "params", "activated parameters", "active parameters"),
     "flops": ("flops", "gflops", "tflops", "compute"),
@@ -35,6 +35,7 @@ METRICS: dict[str, tuple[str, ...]] = {
     "ssim": ("ssim",),
     "fid": ("fid",),
     "pass@1": ("pass@1", "pass@k"),
+    "share": ("share", "proportion", "percentage", "fraction", "majority"),
     "performance": ("performance", "score", "scores"),
 }
 

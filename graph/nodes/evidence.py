@@ -172,8 +172,9 @@ def assess_evidence(state: ResearchState, env: Env) -> dict[str, Any]:
     # covered" then means stated together by one passage
     cov = [c for c in cov if c.facet != "metric@benchmark"] + joint_mod.as_coverage(joint)
     verdicts = [Verification.model_validate(v) for v in state.get("verifications", [])]
+    words = frozenset(facets_mod.content_tokens(state.get("question", "")))
     ev = answer_mod.Evidence(
-        pool, {c.id: c for c in claims}, {v.claim_id: v for v in verdicts}, found, aliases
+        pool, {c.id: c for c in claims}, {v.claim_id: v for v in verdicts}, found, aliases, words
     )
     proposal = answer_mod.answer(env.services.llm(), state["question"], joint, ev)
     for c in found:
