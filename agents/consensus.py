@@ -3,12 +3,9 @@ shared LLM review step with its grounding checks, and the consensus of one round
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.llm import Proposal, propose
-from agents.llm.grounding import rubric_near
 from memory.models import (
     Claim,
     Concern,
@@ -121,67 +118,6 @@ def check_review(review: Review, role: str, claim_ids: set[str]) -> list[str]:
         if unknown:
             problems.append(f"concern cites unknown claim ids {unknown}")
     return problems
-
-
-def review_with(
-    llm: Any, role: str, task: dict[str, Any], fallback: Callable[[], Review]
-) -> Proposal[Review]:
-    draft = Draft.from_task(task)
-    # prompt_vars keys: role (str), round (int), question (str), facets (dict of lists),
-    # claims (list of {"id", "text", "source_id", "status", "confidence"}),
-    # conflicts (list of {"metric", "setting", "claim_ids", "note"}),
-    # coverage (list of {"facet", "value", "covered", "note"}), threshold (float)
-    prompt_vars = {
-        "role": role,
-        "round": draft.round,
-        "question": draft.question,
-        "facets": task.get("facets", {}),
-        "claims": [
-            {
-                "id": c.id,
-                "text": c.text,
-                "source_id": c.source_id,
-                "status": draft._status(c),
-                "confidence": draft.verifications[c.id].confidence
-                if c.id in draft.verifications
-                else 0.0,
-            }
-            for c in draft.claims
-        ],
-        "conflicts": [
-            c.model_dump(include={"metric", "setting", "claim_ids", "note"})
-            for c in draft.conflicts
-        ],
-        "coverage": [
-            c.model_dump(include={"facet", "value", "covered", "note"}) for c in draft.coverage
-        ],
-        "threshold": draft.threshold,
-    }
-    ids = {c.id for c in draft.claims}
-    reference = fallback()  # the evidence-derived review: an LLM may word it, not move it
-
-    def grounded(review: Review) -> list[str]:
-        problems = check_review(review, role, ids)
-        problems += rubric_near(review.rubric, reference.rubric)
-        mean = score_of(review.rubric)
-        if abs(review.score - mean) > SCORE_TOLERANCE:
-            problems.append(f"score {review.score:g} is not the mean of its rubric ({mean:g})")
-        return problems
-
-    proposal = propose(
-        llm,
-        role.lower(),
-        Review,
-        prompt_vars,
-        check=grounded,
-        fallback=lambda: reference,
-    )
-    value = proposal.value
-    value.round = draft.round
-    value.score = clamp(value.score)
-    value.rubric = {k: clamp(v) for k, v in value.rubric.items()}
-    value.origin = proposal.origin
-    return proposal
 
 
 def consensus(reviews: list[dict[str, Any]], round: int) -> float:

@@ -40,7 +40,7 @@ def review_vars(role: Role, draft: Draft, task: dict[str, Any]) -> ReviewVars:
             for c in draft.conflicts
         ],
         "coverage": coverage_views(draft),
-        "threshold": task.get("settings_used", {}).get("consensus_threshold", 6.5),
+        "threshold": draft.threshold,
     }
 
 

@@ -165,7 +165,7 @@ class ReviewVars(TypedDict):
     claims: list[ClaimView]
     conflicts: list[ConflictView]
     coverage: list[CoverageView]
-    threshold: float
+    threshold: float | None  # the run's pass mark (every graph task carries its settings)
 
 
 class UncoveredView(TypedDict):
