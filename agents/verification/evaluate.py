@@ -4,6 +4,7 @@ verify, and score with the official metrics, ECE and throughput."""
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,9 +34,20 @@ def progress(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def vector_memory(settings: StoreSettings) -> VectorMemory:
-    """The persistent SciFact namespace of vector memory under $SOVEREIGN_HOME."""
-    return VectorMemory.from_settings(settings, namespace=NAMESPACE)
+def corpus_namespace(corpus: Mapping[str, CorpusDoc]) -> str:
+    """One vector-memory namespace per corpus, named by a hash of its ids and texts: the dense
+    retriever then only returns ids of the corpus being evaluated (one shared namespace held
+    the first corpus indexed, and a second corpus's run looked up the first's ids)."""
+    h = hashlib.sha256()
+    for doc_id in sorted(corpus):
+        d = corpus[doc_id]
+        h.update("\x1e".join([doc_id, d.title, *d.sentences]).encode("utf-8") + b"\x1d")
+    return f"{NAMESPACE}-{h.hexdigest()[:12]}"
+
+
+def vector_memory(settings: StoreSettings, corpus: Mapping[str, CorpusDoc]) -> VectorMemory:
+    """The persistent namespace of vector memory for this corpus under $SOVEREIGN_HOME."""
+    return VectorMemory.from_settings(settings, namespace=corpus_namespace(corpus))
 
 
 def index_corpus(
@@ -64,9 +76,13 @@ def index_corpus(
     memory.upsert_documents(docs, sentences=False, progress=report)
 
 
-def dense_search(memory: Any) -> DenseSearch:
+def dense_search(memory: Any, corpus: Mapping[str, CorpusDoc] | None = None) -> DenseSearch:
+    """Dense hits from vector memory; with `corpus`, ids outside it are dropped (a namespace
+    shared with another corpus must never yield a source this evaluation cannot read)."""
+
     def search(claim: str, k: int) -> list[tuple[str, float]]:
-        return [(p.source_id, p.score) for p in memory.query(claim, k, kind="paper")]
+        hits = [(p.source_id, p.score) for p in memory.query(claim, k, kind="paper")]
+        return hits if corpus is None else [h for h in hits if h[0] in corpus]
 
     return search
 

@@ -25,6 +25,7 @@ from agents.verification.classifier import (
     CLASSES,
     DENSE_SENTS,
     ColumnScale,
+    PairModel,
     TrainedVerifier,
     decisive_rows,
     dense_features,
@@ -37,9 +38,9 @@ from agents.verification.classifier import (
 )
 from agents.verification.dense import SentenceEmbeddings
 from agents.verification.features import Idf, TextView, stance_text
-from agents.verification.nli import NLI_MODEL_ID, NliEncoder
 from agents.verification.retrieval import Hit
 from agents.verification.scifact import ClaimRecord, CorpusDoc
+from agents.verification.stance import CrossFitted, PairEncoder, PairModelSpec
 from memory.models import EvidenceDoc
 
 SEED = 13
@@ -141,13 +142,18 @@ def claim_groups(claims: Sequence[ClaimRecord]) -> dict[int, int]:
     return {c.id: roots.setdefault(find(f"c{c.id}"), len(roots)) for c in claims}
 
 
-# The NLI stance head (STANCE_DIM features): its L2 strength, and the weight of the pooled-vector
-# columns after standardising. Grouped CV on claims_train's retrieved relevant pairs, stance AUC
-# at C = 0.03 / 0.1: 0.897 / 0.901 with pooled weight 0.3; 0.901 at C = 0.03 with full weight,
-# but that head called "metformin enhances diabetes incidence" supported by a 31% reduction:
-# the pooled vectors outvoted the margins. (The earlier single-pass head: 0.865.)
+# The stance head over the pair models' rows: its L2 strength, and the weight of the pooled-vector
+# columns after standardising. Grouped CV on claims_train with the project's stance model,
+# label-only F1: 0.440 at weight 0.3, 0.463 at 0 (the 768 pooled columns let both heads fit
+# noise), so they are left out; a stronger pair model in the NLI slot may want them back.
 NLI_HEAD_C = 0.1
-POOLED_WEIGHT = 0.3
+POOLED_WEIGHT = 0.0
+# Whether the pair models also replace the lexical stance (SUPPORT vs CONTRADICT) of the sources
+# past relevance. Grouped CV, label-only F1 (precision): lexical stance with no pair model 0.465
+# (0.461); the stance model's head for stance and the second stage 0.463 (0.484); the second
+# stage alone 0.461 (0.483). The head scores the same but called a plainly supporting source
+# CONTRADICT (tests/unit/test_verif_default.py): the project's model decides relevance only.
+STANCE_HEAD = False
 
 
 def _logistic(c: float, weights: np.ndarray | None = None) -> Pipeline:
@@ -157,8 +163,8 @@ def _logistic(c: float, weights: np.ndarray | None = None) -> Pipeline:
     return make_pipeline(*steps, LogisticRegression(C=c, max_iter=3000))
 
 
-def _pooled_weights() -> np.ndarray:
-    return np.where(pooled_columns(), POOLED_WEIGHT, 1.0)
+def _pooled_weights(models: Sequence[PairModel]) -> np.ndarray:
+    return np.where(pooled_columns(models), POOLED_WEIGHT, 1.0)
 
 
 def _relevance_model(
@@ -206,24 +212,25 @@ def fit(
     augment: bool = True,
     embed: SentenceEmbeddings | None = None,
     dense_sents: int = DENSE_SENTS,
-    nli: NliEncoder | None = None,
+    pair_models: Sequence[PairModel] = (),
 ) -> TrainedVerifier:
     """Fit the rationale model, the stance model, then the calibrated label model on their
     out-of-fold outputs (so the label model sees the noise it will see at inference). With
     `embed`, the label model also gets MiniLM features over `dense_sents` sentences per doc;
-    with `nli`, a stance head over the NLI cross-encoder is fitted on the relevant pairs, and
-    the second stage on the pairs whose out-of-fold P(relevant) passes LABEL_THRESHOLD."""
+    with `pair_models` (the stance model cross-fitted so it never reads a claim it was trained
+    on, and the NLI slot's model when configured), a stance head over their passes is fitted on
+    the relevant pairs, and the second stage on the pairs whose out-of-fold P(relevant) passes
+    LABEL_THRESHOLD."""
     say = log or (lambda _m: None)
     with threadpool_limits(1):  # 2 shared cores: OpenMP oversubscription costs 10x
         v, oof, gated = _fit(pairs, idf, seed, say, augment, embed, dense_sents)
-        if nli is not None:
-            v.nli_head = _fit_nli_head(oof, nli, say)
-            v.decisive_head = _fit_decisive_head(gated, nli, say)
+        if pair_models:
+            v.nli_head = _fit_nli_head(oof, pair_models, say) if STANCE_HEAD else None
+            v.decisive_head = _fit_decisive_head(gated, pair_models, say)
     v.label_threshold = LABEL_THRESHOLD
     v.rationale_threshold = RATIONALE_THRESHOLD
     v.decision_threshold = DECISION_THRESHOLD
     v.embeddings = embed
-    v.nli = nli
     return v
 
 
@@ -251,16 +258,20 @@ class _Gated:
     relevant: np.ndarray
 
 
-def _fit_nli_head(oof: _OutOfFold, nli: NliEncoder, say: Callable[[str], None]) -> Pipeline:
-    say(f"NLI stance head: {len(oof.claims)} relevant pairs through the NLI cross-encoder")
-    rows = nli_stance_rows(nli, oof.claims, oof.docs, oof.probs, oof.stance)
-    return _logistic(NLI_HEAD_C, _pooled_weights()).fit(rows, oof.support)
+def _fit_nli_head(
+    oof: _OutOfFold, models: Sequence[PairModel], say: Callable[[str], None]
+) -> Pipeline:
+    say(f"stance head: {len(oof.claims)} relevant pairs through the pair models")
+    rows = nli_stance_rows(models, oof.claims, oof.docs, oof.probs, oof.stance)
+    return _logistic(NLI_HEAD_C, _pooled_weights(models)).fit(rows, oof.support)
 
 
-def _fit_decisive_head(gated: _Gated, nli: NliEncoder, say: Callable[[str], None]) -> Pipeline:
+def _fit_decisive_head(
+    gated: _Gated, models: Sequence[PairModel], say: Callable[[str], None]
+) -> Pipeline:
     g = gated.oof
     say(f"second stage: {len(g.claims)} pairs past relevance, {int(gated.relevant.sum())} relevant")
-    rows = nli_stance_rows(nli, g.claims, g.docs, g.probs, g.stance)
+    rows = nli_stance_rows(models, g.claims, g.docs, g.probs, g.stance)
     return _logistic(DECISIVE_C).fit(decisive_rows(gated.rel, rows, gated.doc_rows), gated.relevant)
 
 
@@ -436,11 +447,14 @@ def build_artifact(
     claims_digest: str = "",
     say: Callable[[str], None] = progress,
     embed_cache: Path | None = None,
-    nli_cache: Path | None = None,
+    stance_folds: CrossFitted | None = None,
+    nli: PairEncoder | None = None,
 ) -> tuple[TrainedVerifier, Path]:
     """Train on every given claim (candidates: BM25 top-k plus gold abstracts) and save.
-    MiniLM embeddings and NLI outputs of the training texts are cached in `embed_cache` and
-    `nli_cache` (SQLite)."""
+    `stance_folds`: the stance model's cross-validation fold models (`stance.load_folds`),
+    whose out-of-fold outputs train the heads that will read the shipped stance model; None:
+    lexical stance only. `nli`: the NLI slot's model, whose features join them. MiniLM
+    embeddings of the training texts are cached in `embed_cache` (SQLite)."""
     import sklearn
 
     from agents.verification.retrieval import HybridRetriever
@@ -454,10 +468,13 @@ def build_artifact(
         for p in candidate_pairs(c, corpus, retriever.search(c.claim, k), k, include_gold=True)
     ]
     say(f"dense features: MiniLM over each candidate's top {DENSE_SENTS} rationale sentence(s)")
-    nli = NliEncoder(nli_cache)
-    verifier = fit(pairs, idf, log=say, embed=SentenceEmbeddings(embed_cache), nli=nli)
+    models: list[PairModel] = [m for m in (stance_folds, nli) if m is not None]
+    specs = ([PairModelSpec.shipped().describe()] if stance_folds is not None else []) + (
+        [nli.spec.describe()] if nli is not None else []
+    )
+    verifier = fit(pairs, idf, log=say, embed=SentenceEmbeddings(embed_cache), pair_models=models)
     verifier.embeddings = None
-    verifier.nli = None
+    verifier.pair_models = specs
     verifier.meta = {
         "claims": len(claims),
         "pairs": len(pairs),
@@ -465,7 +482,7 @@ def build_artifact(
         "train_claims_sha256": claims_digest,
         "sklearn": sklearn.__version__,
         "dense_sents": verifier.dense_sents,
-        "nli_model": NLI_MODEL_ID if verifier.nli_head is not None else None,
+        "pair_models": [d.get("model_id") for d in specs],
     }
     path = verifier.save(output)
     say(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")

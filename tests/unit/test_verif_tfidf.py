@@ -51,7 +51,7 @@ def test_threshold_comes_from_the_caller_and_defaults_to_the_seed_constant(
 
 
 def test_unknown_verifier_lists_choices() -> None:
-    with pytest.raises(UserError, match="default, tfidf"):
+    with pytest.raises(UserError, match="default, llm-judge, tfidf"):
         get_verifier("bogus")
 
 
