@@ -1,10 +1,10 @@
 """The default verifier: a rationale model scores every sentence of a candidate abstract, a
-calibrated relevance model decides whether the abstract bears on the claim, and a stance head
-over the project's own stance cross-encoder (run only on abstracts that pass relevance) decides
-SUPPORT vs CONTRADICT, with a second stage over the same passes deciding whether the abstract
-bears on the claim at all. The small scikit-learn models ship as one artifact, the stance model
-(int8 ONNX, trained by the project) beside it; an NLI model a user exports can add its own
-features (the NLI slot, `stance.PairModelSpec.from_path`)."""
+calibrated relevance model decides whether the abstract bears on the claim, a lexical stance
+model decides SUPPORT vs CONTRADICT, and a second stage over the project's own stance
+cross-encoder (run only on abstracts that pass relevance) decides whether they bear on it at all
+(an optional head over the same passes can decide stance: `train.STANCE_HEAD`). The small
+scikit-learn models ship as one artifact, the stance model (int8 ONNX, trained by the project)
+beside it; an exported NLI model can add its features (the NLI slot, `stance.PairModelSpec`)."""
 
 from __future__ import annotations
 
