@@ -35,7 +35,9 @@ RUN_FOR_REAL = {
     "memory search", "research", "show", "list", "resume", "review",
     "correct", "site build", "site serve", "llm check", "eval scifact",
 }  # fmt: skip
-HELP_ONLY = {"eval train-verifier", "eval scitab", "eval train-scitab", "llm serve"}
+HELP_ONLY = {
+    "eval train-verifier", "eval train-stance", "eval scitab", "eval train-scitab", "llm serve",
+}  # fmt: skip
 
 pytestmark = pytest.mark.integration
 
