@@ -256,7 +256,6 @@ def answer(
     )
     if proposal.origin == "fallback":
         proposal.value.origin = "fallback"
-        proposal.value.note = (
-            "The LLM's answer was rejected; " + base.note[0].lower() + base.note[1:]
-        )
+        why = " could not be reached" if proposal.unavailable else "'s answer was rejected"
+        proposal.value.note = f"The LLM{why}; " + base.note[0].lower() + base.note[1:]
     return proposal

@@ -21,6 +21,7 @@ from graph.state import new_run_id
 from graph.transcript import get_logger
 from memory.errors import UserError
 from memory.models import ProvenanceEvent
+from memory.secrets import scrub
 
 ProvKind = Literal["fallback", "degraded", "error", "info"]
 Body = Callable[[Any, "Env"], dict[str, Any]]
@@ -50,10 +51,15 @@ class Env:
         return event.model_dump(mode="json")
 
     def origin_events(self, node: str, proposal: Any) -> list[dict[str, Any]]:
-        """A rejected LLM proposal is a fallback the report must mention."""
+        """A rejected LLM proposal, or an LLM that could not be reached, is a fallback the
+        report must mention (and say which of the two it was)."""
         if proposal.origin != "fallback":
             return []
-        message = "LLM proposal rejected; deterministic answer used"
+        message = (
+            "LLM unreachable; deterministic answer used"
+            if getattr(proposal, "unavailable", False)
+            else "LLM proposal rejected; deterministic answer used"
+        )
         return [self.provenance(node, "fallback", message, errors=proposal.errors)]
 
     def drain_notes(self, node: str) -> list[dict[str, Any]]:
@@ -124,7 +130,8 @@ class NodeFactory:
             start = time.time()
             if delay := _delays().get(name):
                 time.sleep(delay)
-            update = dict(_guarded(name, body, state, env))
+            # scrubbed of credentials before LangGraph checkpoints it (a 401 body may echo one)
+            update = dict(scrub(_guarded(name, body, state, env)))
             end = time.time()
             wall = round(end - start, 4)
             update["timings"] = [

@@ -241,7 +241,10 @@ class Services:
             return None
         from agents.llm.client import make_llm
 
-        return make_llm(self.settings.llm_config())
+        llm = make_llm(self.settings.llm_config())
+        if llm is not None:
+            llm.check_reachable()  # down or refusing the key: one line now, not retries later
+        return llm
 
 
 def describe_embedder(embedder: Any, settings: Settings) -> dict[str, Any]:

@@ -10,7 +10,6 @@ run's first node attaches it (`attach_run`); events logged before that wait in m
 from __future__ import annotations
 
 import json
-import re
 import sys
 import threading
 from collections.abc import MutableMapping
@@ -19,11 +18,10 @@ from typing import IO, Any
 
 import structlog
 
-# Key words that name a credential. Matched per word of a key ("llm_api_key", "auth-token"),
-# so counts such as `llm_max_tokens` or `prompt_tokens` are not mistaken for secrets.
-_SECRET_WORDS = {"apikey", "token", "secret", "password", "passwd", "authorization", "bearer"}
-_SECRET_VALUE = re.compile(r"\b(nvapi-[A-Za-z0-9_\-]{8,}|sk-[A-Za-z0-9_\-]{8,}|Bearer\s+\S+)")
-REDACTED = "[REDACTED]"
+from memory.secrets import REDACTED as REDACTED  # re-exported: tests and the CLI read it here
+from memory.secrets import is_secret_key as is_secret_key
+from memory.secrets import redact
+
 EVENTS_FILE = "events.jsonl"
 PENDING_LIMIT = 5000  # events held per run before its directory is known
 _lock = threading.Lock()
@@ -31,25 +29,6 @@ _configured: dict[str, Any] = {}
 _run_dirs: dict[str, Path] = {}
 _pending: dict[str, list[str]] = {}
 _failed: set[Path] = set()
-
-
-def is_secret_key(key: str) -> bool:
-    words = [w for w in re.split(r"[^a-z0-9]+", key.lower()) if w]
-    joined = {a + b for a, b in zip(words, words[1:], strict=False)}  # "api", "key" -> "apikey"
-    return bool((set(words) | joined) & _SECRET_WORDS)
-
-
-def redact(value: Any, key: str = "") -> Any:
-    """Mask values under secret-looking keys and key-shaped substrings anywhere."""
-    if key and is_secret_key(key) and value not in (None, "", 0):
-        return REDACTED
-    if isinstance(value, str):
-        return _SECRET_VALUE.sub(REDACTED, value)
-    if isinstance(value, dict):
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
-    return value
 
 
 def _redact_processor(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Any:

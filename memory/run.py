@@ -29,6 +29,7 @@ from memory.models import (
     TargetMatch,
     Verification,
 )
+from memory.secrets import scrub
 
 RUN_RECORD_VERSION: Final = "run-record-v1"
 TargetStatus = Literal["resolved", "not_found", "none_named", "unavailable", "ambiguous"]
@@ -169,8 +170,9 @@ class RunRecord(_Record):
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> RunRecord:
         """Read the graph's state (plain JSON dicts); keys the record does not know are
-        LangGraph's own (`_next`, `_interrupts`) and are ignored."""
-        data = {k: v for k, v in state.items() if v is not None or k in _NULLABLE}
+        LangGraph's own (`_next`, `_interrupts`) and are ignored. Every string is scrubbed of
+        credentials: each consumer (run.json, report, publication store, site) reads this."""
+        data = {k: scrub(v) for k, v in state.items() if v is not None or k in _NULLABLE}
         return cls.model_validate(data)
 
     # --- the figures every consumer states; computed here once -----------------------------

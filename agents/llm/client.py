@@ -25,6 +25,7 @@ from agents.llm.schemas import LLAMA_CPP_MAX_STRING, request_schema
 from agents.llm.usage import UsageCounter
 from memory.errors import ServiceUnavailable
 from memory.net import GaveUp, RateLimiter, RetryEvent, RetryPolicy
+from memory.secrets import redact_text, register_secret
 from memory.text import elide
 
 T = TypeVar("T", bound=BaseModel)
@@ -39,7 +40,11 @@ class LLMReplyError(ValueError):
 
 
 class LLMUnavailable(ServiceUnavailable):
-    """The endpoint failed after all retries (429/5xx/timeouts/connection errors)."""
+    """The endpoint failed after all retries (429/5xx/timeouts/connection errors). Its message
+    is scrubbed of credentials: a 401 body may echo the Authorization header."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact_text(message))
 
 
 # --- JSON schema for the request ---------------------------------------------------------------
@@ -146,7 +151,9 @@ class OpenAIChat:
         self.max_retries = max_retries
         self.json_mode: JsonMode = pick_json_mode(base_url, json_mode)
         self.max_wait_s = max_wait_s
+        self.timeout_s = timeout_s
         self.usage = UsageCounter()
+        self.broken: str | None = None  # why the circuit is open: calls fail at once
         self._semaphore = threading.BoundedSemaphore(max_concurrency)
         self._limiter = RateLimiter.from_rpm(rpm, sleep=sleep)
         self._retry = RetryPolicy(
@@ -156,12 +163,32 @@ class OpenAIChat:
             max_wait_s=max_wait_s,
             sleep=sleep,
         )
+        register_secret(api_key)
         self._client = openai.OpenAI(
             base_url=base_url,
             api_key=api_key or "no-key",  # local servers accept anything
             timeout=timeout_s,
             max_retries=0,
         )
+
+    def check_reachable(self, timeout_s: float = 5.0) -> None:
+        """One light request (GET /models) before a run leans on the endpoint: no answer, or a
+        refused key, is one line naming the URL now, not minutes of retries per call later.
+        Any other answer (even 404 from a server without /models) shows it is there."""
+        try:
+            quick = self._client.with_options(timeout=min(timeout_s, self.timeout_s))
+            quick.models.list()
+        except openai.APIStatusError as exc:
+            if exc.status_code in (401, 403):
+                raise self._open_circuit(
+                    f"LLM at {self.base_url} refused the API key (HTTP {exc.status_code})"
+                ) from exc
+        except openai.APIConnectionError as exc:
+            what = "timeout" if isinstance(exc, openai.APITimeoutError) else "connection error"
+            raise self._open_circuit(
+                f"LLM at {self.base_url} is unreachable ({what}: {exc}); check llm_base_url "
+                "or unset it to run without an LLM"
+            ) from exc
 
     def structured(
         self,
@@ -178,7 +205,11 @@ class OpenAIChat:
     def complete(
         self, role: str, messages: list[dict[str, str]], schema: dict[str, Any] | None = None
     ) -> str:
-        """One chat completion's text, with pacing, retries and accounting."""
+        """One chat completion's text, with pacing, retries and accounting. Once the endpoint
+        has failed for good (unreachable, refused the key), the circuit is open: later calls
+        fail at once with the same reason instead of each waiting out its retries."""
+        if self.broken is not None:
+            raise LLMUnavailable(self.broken)
         while True:
             fmt = response_format(self.json_mode, role, schema) if schema else None
             sent = self._send(role, messages, fmt)
@@ -229,10 +260,17 @@ class OpenAIChat:
             return None
         except GaveUp as exc:
             self.usage.record_failure(role, elapsed[0], False)
-            raise LLMUnavailable(self._gave_up(exc)) from exc.error
+            raise self._open_circuit(self._gave_up(exc)) from exc.error
         except (openai.APIConnectionError, openai.APIStatusError) as exc:  # 401, 404, ...
             self.usage.record_failure(role, elapsed[0], False)
-            raise LLMUnavailable(self._describe(exc, attempts[0])) from exc
+            raise self._open_circuit(self._describe(exc, attempts[0])) from exc
+
+    def _open_circuit(self, reason: str) -> LLMUnavailable:
+        """The endpoint is down or refuses us (not one bad request): every later call of this
+        run fails at once with this reason instead of waiting out its own retries."""
+        error = LLMUnavailable(reason)
+        self.broken = f"{error} (circuit open: no further calls this run)"
+        return error
 
     def _read(self, role: str, reply: Any, elapsed: float) -> str:
         """Count the call's tokens and return its text; a cut-off or empty reply is an error."""

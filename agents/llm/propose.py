@@ -13,7 +13,9 @@ from typing import Any, Generic, Protocol, TypeVar, overload
 
 from pydantic import BaseModel
 
+from memory.errors import ServiceUnavailable
 from memory.models import Origin
+from memory.secrets import redact_text
 
 T = TypeVar("T", bound=BaseModel)
 D = TypeVar("D", bound=BaseModel)  # the draft the model is asked for
@@ -38,6 +40,7 @@ class Proposal(Generic[T]):
     origin: Origin  # "deterministic" (no LLM), "llm" (accepted), "fallback" (LLM rejected)
     errors: list[str] = field(default_factory=list)
     attempts: int = 0
+    unavailable: bool = False  # the fallback is because the endpoint failed, not the answer
 
 
 @overload
@@ -81,8 +84,11 @@ def propose(
     for attempt in (1, 2):
         try:
             draft = llm.structured(role, output_model, prompt_vars, feedback)
-        except Exception as exc:  # parse errors, HTTP errors after retries, timeouts
-            problems = [f"{type(exc).__name__}: {exc}"]
+        except ServiceUnavailable as exc:  # after the client's own retries: asking again is moot
+            errors.append(f"attempt {attempt}: {type(exc).__name__}: {redact_text(str(exc))}")
+            return Proposal(fallback(), "fallback", errors, attempt, unavailable=True)
+        except Exception as exc:  # parse errors, a cut-off reply
+            problems = [f"{type(exc).__name__}: {redact_text(str(exc))}"]
         else:
             problems = check(draft)
             if not problems:

@@ -24,6 +24,7 @@ class Reply:
     delay_s: float = 0.0
     finish_reason: str = "stop"
     usage: tuple[int, int] | None = (50, 20)  # (prompt, completion) tokens; None omits usage
+    echo_auth: bool = False  # an error body that quotes the request's Authorization header
 
     @classmethod
     def json(cls, value: Any, **kw: Any) -> Reply:
@@ -52,6 +53,7 @@ class ScriptedOpenAIServer:
         self._index = 0
         self._lock = threading.Lock()
         self.requests: list[SeenRequest] = []
+        self.model_checks = 0  # GET /models requests seen
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -65,10 +67,21 @@ class ScriptedOpenAIServer:
                 if reply.delay_s:
                     time.sleep(reply.delay_s)
                 if reply.status != 200:
-                    payload = {"error": {"message": reply.content or "scripted error"}}
+                    message = reply.content or "scripted error"
+                    if reply.echo_auth:  # as some proxies do on a 401
+                        message += f"; Authorization: {self.headers.get('authorization')}"
+                    payload = {"error": {"message": message}}
                 else:
                     payload = server._completion(body, reply)
-                data = json.dumps(payload).encode()
+                self._send(reply, json.dumps(payload).encode())
+
+            def do_GET(self) -> None:  # noqa: N802 (stdlib name)
+                """/models, as a client's reachability check asks it."""
+                server.model_checks += 1
+                models = {"object": "list", "data": [{"id": "scripted", "object": "model"}]}
+                self._send(Reply(), json.dumps(models).encode())
+
+            def _send(self, reply: Reply, data: bytes) -> None:
                 try:
                     self.send_response(reply.status)
                     self.send_header("content-type", "application/json")

@@ -14,6 +14,7 @@ import numpy as np
 from memory.embeddings.base import check_texts, l2_normalise
 from memory.errors import ServiceUnavailable, UserError
 from memory.net import GaveUp, RateLimiter, RetryEvent, RetryPolicy
+from memory.secrets import redact_text, register_secret
 
 NIM_BASE_URL = "https://integrate.api.nvidia.com/v1"
 NIM_DEFAULT_MODEL = "nvidia/nv-embedqa-e5-v5"
@@ -50,6 +51,7 @@ class NIMEmbedder:
             raise UserError(
                 "NIM embeddings need an API key: set NVIDIA_API_KEY or SOVEREIGN_NIM_API_KEY"
             )
+        register_secret(key)  # error messages that echo it are scrubbed before storage
         expected = dim or KNOWN_DIMS.get(model)
         if expected is None:
             raise UserError(f"unknown dimension for NIM model {model!r}; pass dim=")
@@ -106,7 +108,9 @@ class NIMEmbedder:
         except openai.NotFoundError as exc:
             raise UserError(f"NIM at {self.base_url} has no model {self.model_id}") from exc
         except openai.BadRequestError as exc:
-            raise UserError(f"NIM refused the embedding request: {exc.message}") from exc
+            raise UserError(
+                f"NIM refused the embedding request: {redact_text(exc.message)}"
+            ) from exc
 
     def _count_retry(self, event: RetryEvent) -> None:
         self.retries += 1
@@ -119,7 +123,8 @@ class NIMEmbedder:
                 f"(more than the {MAX_BACKOFF_S:.0f} s we wait)"
             )
         return (
-            f"{where} failed after {exc.attempts} attempts: {type(exc.error).__name__}: {exc.error}"
+            f"{where} failed after {exc.attempts} attempts: {type(exc.error).__name__}: "
+            f"{redact_text(str(exc.error))}"
         )
 
     def _check(self, resp: Any, n: int) -> np.ndarray:

@@ -158,17 +158,22 @@ def test_retry_after_beyond_our_patience_gives_up_at_once(serve: Any) -> None:
 
 
 def test_5xx_backs_off_exponentially_then_fails_into_fallback(serve: Any) -> None:
+    """The client's own retries are the only ones: `propose` does not ask an endpoint that has
+    just failed for good a second time, and the open circuit keeps later calls off it."""
     srv = serve([Reply("boom", status=503)])
     sleeps = Sleeps()
     llm = client(srv, sleep=sleeps, max_retries=2)
     proposal = propose(llm, "planner", QueryPlan, {"question": "q"}, lambda v: [], lambda: PLAN)
-    assert proposal.origin == "fallback"
+    assert proposal.origin == "fallback" and proposal.unavailable and proposal.attempts == 1
     assert "LLMUnavailable" in proposal.errors[0] and "HTTP 503" in proposal.errors[0]
     backoffs = [s for s in sleeps if s > 0.01]  # pacing waits at this rpm are 0.1 ms
-    assert len(backoffs) == 4  # two propose attempts x two backoffs
-    for first, second in (backoffs[:2], backoffs[2:]):  # 0.05 then 0.1, less up to half (jitter)
-        assert 0.025 <= first <= 0.05 and 0.05 <= second <= 0.1
-    assert len(srv.requests) == 6
+    assert len(backoffs) == 2  # one propose attempt x two backoffs
+    first, second = backoffs  # 0.05 then 0.1, less up to half (jitter)
+    assert 0.025 <= first <= 0.05 and 0.05 <= second <= 0.1
+    assert len(srv.requests) == 3
+    again = propose(llm, "planner", QueryPlan, {"question": "q"}, lambda v: [], lambda: PLAN)
+    assert again.unavailable and "circuit open" in again.errors[0]
+    assert len(srv.requests) == 3  # the open circuit sent nothing
 
 
 PLAN = QueryPlan.model_validate({"queries": [{"text": "all:deterministic"}]})
