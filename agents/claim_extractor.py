@@ -22,10 +22,10 @@ from agents.facets import (
 from agents.llm import Proposal, propose
 from agents.llm.schemas import ClaimDraft, ClaimExtractorVars, ClaimList
 from agents.plain import plain
-from agents.reading import Unit, source_units
+from agents.reading import Unit, abstract_units, source_units
 from memory.fulltext.model import FullText
 from memory.models import Claim, Facets, Paper
-from memory.text import quote_in_source
+from memory.text import normalize_for_match
 
 _UNIT = r"(?:%|×|x\b|times\b|points?\b|pp\b|[BMK]\b|ms\b|s\b|tokens?\b|fps\b|GB\b|MB\b|dB\b)"
 _QUANTITY = re.compile(
@@ -210,23 +210,29 @@ def source_candidates(
 
 
 def check_claims(claims: ClaimList, paper: Paper, units: list[Unit] | None = None) -> list[str]:
-    """Every quote a measurable statement of this very source, copied verbatim."""
-    source_text = " ".join(u.text for u in units) if units else paper.abstract
+    """Every quote one whole measurable statement of this very source, copied verbatim: a
+    fragment, a rewording or a splice of two sentences is refused (a model obeying an
+    instruction planted in an abstract could otherwise lift its words into a claim)."""
+    units = units if units else abstract_units(paper)
     problems: list[str] = []
     if len(claims.claims) > PER_TARGET:
         problems.append(f"at most {PER_TARGET} claims per source")
     for i, c in enumerate(claims.claims, start=1):
         if c.source_id != paper.arxiv_id:
             problems.append(f"claim {i}: source must be {paper.arxiv_id}, not {c.source_id}")
-        elif not quote_in_source(c.quote, source_text):
-            problems.append(f"claim {i}: quote does not occur verbatim in {c.source_id}")
+        elif sentence_of(c.quote, units) is None:
+            problems.append(
+                f"claim {i}: quote is not one whole sentence of {c.source_id} copied verbatim"
+            )
         if not is_measurable(c.quote):
             problems.append(f"claim {i}: no measurable content")
     return problems
 
 
-def _unit_of(quote: str, units: list[Unit]) -> Unit | None:
-    return next((u for u in units if quote_in_source(quote, u.text)), None)
+def sentence_of(quote: str, units: list[Unit]) -> Unit | None:
+    """The source statement `quote` is, whole (case, accents, punctuation and spacing aside)."""
+    wanted = normalize_for_match(quote)
+    return next((u for u in units if wanted and normalize_for_match(u.text) == wanted), None)
 
 
 def _claim_of(
@@ -237,22 +243,25 @@ def _claim_of(
     is_target: bool,
     units: list[Unit],
 ) -> Claim:
-    """An accepted draft as a claim: id, place, relevance and facets come from the source,
-    and what the model left out of the measurement is parsed from the quote. A quote that
-    spans two statements keeps the place of the first it starts in, or none."""
-    unit = _unit_of(draft.quote, units)
-    rel, hits = relevance(draft.quote, paper.title, question, facets, is_target)
-    parsed = parse_measurement(draft.quote, facets)
+    """An accepted draft as a claim. Its wording is the source's own sentence (the model's
+    paraphrase is not kept: a claims table must not carry words no source wrote); id, place,
+    relevance and facets come from the source, and a measurement the model gives is kept only
+    when the sentence states that number."""
+    unit = sentence_of(draft.quote, units)
+    assert unit is not None, "check_claims admits whole source sentences only"
+    rel, hits = relevance(unit.text, paper.title, question, facets, is_target)
+    parsed = parse_measurement(unit.text, facets)
+    own_value = draft.value is not None and draft.value in {v for v, _ in quantities(unit.text)}
     return Claim(
-        id=f"{paper.arxiv_id}#{unit.key if unit else 'quote'}",
-        text=plain(draft.text),
-        quote=draft.quote,
-        source_id=draft.source_id,
-        sentence_index=unit.sentence_index if unit else None,
-        location=unit.location if unit else None,
+        id=f"{paper.arxiv_id}#{unit.key}",
+        text=plain(unit.text),
+        quote=unit.text,
+        source_id=paper.arxiv_id,
+        sentence_index=unit.sentence_index,
+        location=unit.location,
         metric=draft.metric if draft.metric is not None else parsed["metric"],
-        value=draft.value if draft.value is not None else parsed["value"],
-        unit=draft.unit if draft.unit is not None else parsed["unit"],
+        value=draft.value if own_value else parsed["value"],
+        unit=draft.unit if own_value and draft.unit is not None else parsed["unit"],
         setting=draft.setting if draft.setting is not None else parsed["setting"],
         facets=hits,
         relevance=rel,
