@@ -10,8 +10,9 @@ import numpy as np
 
 from memory.errors import UserError
 
-# An abstract is ~2,000 characters; anything past this is a mistake upstream (a whole PDF),
-# not something to embed silently.
+# An abstract is ~2,000 characters and the models read a few hundred tokens; past this a text is
+# cut for its embedding only (counted by the embedder, stored whole), so one odd record (a whole
+# PDF in an abstract field) cannot halt the indexing of every run that retrieves it.
 MAX_TEXT_CHARS = 50_000
 
 
@@ -28,7 +29,8 @@ class Embedder(Protocol):
 
 
 def check_texts(texts: Sequence[str], *, max_chars: int = MAX_TEXT_CHARS) -> list[str]:
-    """Reject empty or over-long input before any work, naming the offending item."""
+    """The texts as the model gets them: empty input is rejected before any work (naming the
+    item), a text over `max_chars` is cut to its first `max_chars` characters."""
     if isinstance(texts, str):
         raise UserError("embed_* takes a list of texts, not one string")
     out = list(texts)
@@ -37,11 +39,12 @@ def check_texts(texts: Sequence[str], *, max_chars: int = MAX_TEXT_CHARS) -> lis
             raise UserError(f"text {i} is {type(text).__name__}, not str")
         if not text.strip():
             raise UserError(f"cannot embed an empty text (item {i})")
-        if len(text) > max_chars:
-            raise UserError(
-                f"text {i} has {len(text)} characters; the embedding limit is {max_chars}"
-            )
-    return out
+    return [text[:max_chars] for text in out]
+
+
+def over_limit(texts: Sequence[str], max_chars: int = MAX_TEXT_CHARS) -> int:
+    """How many of `texts` `check_texts` cuts (an embedder adds them to its `truncated`)."""
+    return sum(1 for text in texts if len(text) > max_chars)
 
 
 def l2_normalise(matrix: np.ndarray) -> np.ndarray:

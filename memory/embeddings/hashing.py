@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from memory.embeddings.base import check_texts, l2_normalise
+from memory.embeddings.base import check_texts, l2_normalise, over_limit
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -25,9 +25,11 @@ class HashingEmbedder:
         self.model_id = model_id or f"sovereign/hashing-bow-{dim}"
         self.calls = 0
         self.texts_embedded = 0
+        self.truncated = 0  # texts embedded from their first MAX_TEXT_CHARS characters only
 
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         items = check_texts(texts)
+        self.truncated += over_limit(texts)
         self.calls += 1
         self.texts_embedded += len(items)
         out = np.zeros((len(items), self.dim), dtype=np.float64)

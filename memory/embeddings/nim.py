@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from memory.embeddings.base import check_texts, l2_normalise
+from memory.embeddings.base import check_texts, l2_normalise, over_limit
 from memory.errors import ServiceUnavailable, UserError
 from memory.net import GaveUp, RateLimiter, RetryEvent, RetryPolicy
 from memory.secrets import redact_text, register_secret
@@ -65,6 +65,7 @@ class NIMEmbedder:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.retries = 0  # requests re-sent after a 429/5xx/timeout, for the run record
+        self.truncated = 0  # texts embedded from their first MAX_TEXT_CHARS characters only
         self.requests = 0
         self._limiter = RateLimiter.from_rpm(rpm, sleep=sleep)
         self._retry = RetryPolicy(
@@ -143,6 +144,7 @@ class NIMEmbedder:
         self, texts: Sequence[str], input_type: Literal["passage", "query"]
     ) -> list[list[float]]:
         items = check_texts(texts)
+        self.truncated += over_limit(texts)  # the server cuts further at its token limit
         out: list[list[float]] = []
         for start in range(0, len(items), self.batch_size):
             out.extend(self._request(items[start : start + self.batch_size], input_type).tolist())
