@@ -61,7 +61,16 @@ def test_long_text_is_cut_at_256_tokens_and_counted(minilm: LocalMiniLMEmbedder)
     assert np.allclose(a, b, atol=1e-5)  # only the first 256 tokens count
 
 
-@pytest.mark.parametrize("bad", [[""], ["   "], ["x" * 60_000]])
+def test_text_past_the_character_limit_is_embedded_not_refused(
+    minilm: LocalMiniLMEmbedder,
+) -> None:
+    """Issue 18.4: a 60,000-character text once halted indexing; now it is cut and counted."""
+    before = minilm.truncated
+    (vector,) = minilm.embed_passages(["x " * 30_000])
+    assert len(vector) == minilm.dim and minilm.truncated == before + 1
+
+
+@pytest.mark.parametrize("bad", [[""], ["   "]])
 def test_bad_input_is_a_clear_error(minilm: LocalMiniLMEmbedder, bad: list[str]) -> None:
     with pytest.raises(UserError, match="text 0|item 0"):
         minilm.embed_passages(["fine text", *bad][1:])
