@@ -20,6 +20,7 @@ from agents.reviser import round_yield
 from memory.models import Claim, Paper, Verification
 from memory.publication.runview import unanswered
 from memory.run import RunInfo, RunRecord
+from memory.text import neutralise_html
 
 RESULTS_FMT = (
     "{n} papers retrieved. {m} claims extracted, {k} verified. "
@@ -327,11 +328,18 @@ def _references(record: RunRecord, rows: list[ClaimRow]) -> list[str]:
     return list(dict.fromkeys(cited))
 
 
+def _no_html(value: Any) -> Any:
+    """Every value the template prints: text from sources (an abstract may carry
+    `<img onerror=...>`) must not become live HTML where the Markdown is rendered."""
+    return neutralise_html(value) if isinstance(value, str) else value
+
+
 @cache
 def _templates() -> Environment:
     env = Environment(
         loader=PackageLoader("agents", "templates"),
-        autoescape=False,  # Markdown: the one escape needed is the table cell filter
+        autoescape=False,  # Markdown: the table cell filter, and HTML tags neutralised below
+        finalize=_no_html,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

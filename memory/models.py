@@ -10,9 +10,9 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from memory.text import split_sentences
+from memory.text import normalize_text, split_sentences
 
 _ID_VERSION = re.compile(r"^(?P<id>.+?)(?:v(?P<v>\d+))?$")
 
@@ -48,6 +48,13 @@ class Paper(BaseModel):
     # provenance: which query found it and when
     query: str | None = None
     retrieved_at: datetime | None = None
+
+    @field_validator("title", "abstract", "comment", "journal_ref")
+    @classmethod
+    def _hygiene(cls, text: str | None) -> str | None:
+        """Text hygiene wherever a record is made (arXiv client, mirror, fixtures, a stored
+        state): NFC, no control or bidi-override characters (`memory.text.normalize_text`)."""
+        return None if text is None else normalize_text(text)
 
     @property
     def versioned_id(self) -> str:

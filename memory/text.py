@@ -1,5 +1,6 @@
-"""Text helpers every layer must agree on: one sentence splitter (sentence indices are
-identities), one normalisation for quote matching, and display-only elision."""
+"""Text helpers every layer must agree on: one hygiene pass for text entering the kernel, one
+sentence splitter (sentence indices are identities), one normalisation for quote matching,
+HTML neutralised in downloads, and display-only elision."""
 
 from __future__ import annotations
 
@@ -14,11 +15,42 @@ _ABBREV = re.compile(
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\[\"'`$\\])")
 _WS = re.compile(r"\s+")
+# What never belongs in a scholarly text: terminal escape sequences (whole: "\x1b[31m", not just
+# the ESC), C0/C1 control characters other than tab and line breaks, and the bidi embedding,
+# override and isolate marks (U+202E would show a reader the words reversed).
+_UNWANTED = re.compile(
+    r"(?:\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
+    r"|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069])+"
+)
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def normalize_text(text: str) -> str:
+    """The one hygiene pass for text entering the kernel (arXiv records, full texts): Unicode
+    NFC, and unwanted characters removed, leaving a space where they stood between two words
+    (so "accuracy\x00on" does not glue into one word). Layout whitespace is kept."""
+    text = unicodedata.normalize("NFC", text)
+    if not _UNWANTED.search(text):
+        return text
+
+    def gap(m: re.Match[str]) -> str:
+        before, after = text[m.start() - 1 : m.start()], text[m.end() : m.end() + 1]
+        return " " if before and after and not before.isspace() and not after.isspace() else ""
+
+    return _UNWANTED.sub(gap, text)
 
 
 def clean_whitespace(text: str) -> str:
-    """Fold hard line breaks and runs of spaces (arXiv abstracts carry both)."""
-    return _WS.sub(" ", text).strip()
+    """Hygiene (`normalize_text`), then hard line breaks and runs of spaces folded (arXiv
+    abstracts carry both)."""
+    return _WS.sub(" ", normalize_text(text)).strip()
+
+
+def neutralise_html(text: str) -> str:
+    """`text` with every would-be HTML tag opener escaped (`<img` becomes `&lt;img`), for
+    Markdown downloads: a viewer that renders HTML in Markdown shows the tag as text instead of
+    running it. A `<` that starts no tag ("error < 5%") is left as written."""
+    return _TAG_START.sub("&lt;", text)
 
 
 def split_sentences(text: str) -> list[str]:

@@ -22,7 +22,7 @@ from graph.site.pages import (
     report_page,
 )
 from memory.publication.contracts import CONTRACTS, schema
-from memory.publication.runview import canonical_json, sha256_text, unanswered
+from memory.publication.runview import canonical_json, html_safe_json, sha256_text, unanswered
 from memory.publication.service import to_record
 from memory.publication.store import PublicationStore
 
@@ -143,7 +143,7 @@ def _write_report_files(out_dir: Path, rep: SiteReport) -> None:
         ("corrections.json", rep.corrections),
     ):
         canonical = name == "provenance.json"
-        text = canonical_json(doc) if canonical else json.dumps(doc, indent=2)
+        text = canonical_json(doc) if canonical else html_safe_json(json.dumps(doc, indent=2))
         _write(base / name, text)
         rep.downloads[name] = (f"{rep.hex}/{name}", sha256_text(text) if canonical else "")
 

@@ -126,7 +126,15 @@ class RunView:
 
 
 def canonical_json(doc: Any) -> str:
-    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return html_safe_json(
+        json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    )
+
+
+def html_safe_json(text: str) -> str:
+    """JSON text with `<`, `>` and `&` written as \\u escapes: the same data once parsed, but
+    no raw `<img onerror=...>` from an abstract in a download a browser might render."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def sha256_text(text: str) -> str:
