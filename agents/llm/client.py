@@ -143,6 +143,7 @@ class OpenAIChat:
         backoff_s: float = 1.0,
         max_wait_s: float = 120.0,
         sleep: Callable[[float], None] = time.sleep,
+        reopen_after_s: float = 60.0,
     ) -> None:
         self.base_url = base_url
         self.model = model
@@ -154,6 +155,8 @@ class OpenAIChat:
         self.timeout_s = timeout_s
         self.usage = UsageCounter()
         self.broken: str | None = None  # why the circuit is open: calls fail at once
+        self.reopen_after_s = reopen_after_s
+        self._broken_at = 0.0
         self._semaphore = threading.BoundedSemaphore(max_concurrency)
         self._limiter = RateLimiter.from_rpm(rpm, sleep=sleep)
         self._retry = RetryPolicy(
@@ -206,10 +209,13 @@ class OpenAIChat:
         self, role: str, messages: list[dict[str, str]], schema: dict[str, Any] | None = None
     ) -> str:
         """One chat completion's text, with pacing, retries and accounting. Once the endpoint
-        has failed for good (unreachable, refused the key), the circuit is open: later calls
-        fail at once with the same reason instead of each waiting out its retries."""
+        has failed for good (unreachable, refused the key), the circuit is open: calls in the
+        next `reopen_after_s` fail at once with the same reason instead of each waiting out
+        its retries."""
         if self.broken is not None:
-            raise LLMUnavailable(self.broken)
+            if time.monotonic() - self._broken_at < self.reopen_after_s:
+                raise LLMUnavailable(self.broken)
+            self.broken = None  # a while later (a long-lived Studio process): try again
         while True:
             fmt = response_format(self.json_mode, role, schema) if schema else None
             sent = self._send(role, messages, fmt)
@@ -266,10 +272,11 @@ class OpenAIChat:
             raise self._open_circuit(self._describe(exc, attempts[0])) from exc
 
     def _open_circuit(self, reason: str) -> LLMUnavailable:
-        """The endpoint is down or refuses us (not one bad request): every later call of this
-        run fails at once with this reason instead of waiting out its own retries."""
+        """The endpoint is down or refuses us (not one bad request): every call for the next
+        `reopen_after_s` fails at once with this reason instead of waiting out its retries."""
         error = LLMUnavailable(reason)
-        self.broken = f"{error} (circuit open: no further calls this run)"
+        self.broken = f"{error} (circuit open: no calls for {self.reopen_after_s:.0f} s)"
+        self._broken_at = time.monotonic()
         return error
 
     def _read(self, role: str, reply: Any, elapsed: float) -> str:

@@ -174,6 +174,9 @@ def test_5xx_backs_off_exponentially_then_fails_into_fallback(serve: Any) -> Non
     again = propose(llm, "planner", QueryPlan, {"question": "q"}, lambda v: [], lambda: PLAN)
     assert again.unavailable and "circuit open" in again.errors[0]
     assert len(srv.requests) == 3  # the open circuit sent nothing
+    llm.reopen_after_s = 0.0  # time has passed (a long-lived process): the endpoint is tried
+    propose(llm, "planner", QueryPlan, {"question": "q"}, lambda v: [], lambda: PLAN)
+    assert len(srv.requests) == 6
 
 
 PLAN = QueryPlan.model_validate({"queries": [{"text": "all:deterministic"}]})
