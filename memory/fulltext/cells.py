@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from memory.text import normalize_text
+
 # Markup that only styles a cell. Bold/italic wrappers set a flag; the rest is dropped.
 _BOLD_CMDS = ("textbf", "mathbf", "bf", "bm", "boldsymbol", "bfseries")
 _ITALIC_CMDS = ("textit", "emph", "mathit", "it", "itshape", "textsl")
@@ -77,7 +79,7 @@ def clean_cell_text(raw: str) -> tuple[str, bool, bool]:
     marks = {m.upper() for m in _SCITAB_MARK.findall(raw)}
     bold |= "BOLD" in marks
     italic |= "ITALIC" in marks
-    text = _SCITAB_MARK.sub(" ", raw)
+    text = _SCITAB_MARK.sub(" ", normalize_text(raw))  # the kernel's one text hygiene pass
     text = _SPAN.sub("", text)
     text, b, i = _strip_wrappers(text)
     bold |= b

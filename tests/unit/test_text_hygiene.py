@@ -42,6 +42,13 @@ def test_records_are_clean_wherever_they_are_made() -> None:
     assert TAG in paper.abstract  # data is kept as written; downloads neutralise it
 
 
+def test_table_cells_of_full_texts_get_the_same_pass() -> None:
+    from memory.fulltext.model import Cell
+
+    cell = Cell.parse("\x1b[1m78.4\x1b[0m\u202e%")
+    assert cell.text == "78.4 %" and cell.number == 78.4
+
+
 def test_html_is_neutralised_but_comparisons_are_not() -> None:
     assert neutralise_html(f"x {TAG} </b>") == "x &lt;img src=x onerror=alert(1)> &lt;/b>"
     assert neutralise_html("error < 5% and x<0.5") == "error < 5% and x<0.5"
