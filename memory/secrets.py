@@ -20,13 +20,16 @@ MIN_SECRET_CHARS = 6  # shorter "keys" (e.g. "no-key" placeholders) would mask o
 # Key words that name a credential. Matched per word of a key ("llm_api_key", "auth-token"),
 # so counts such as `llm_max_tokens` or `prompt_tokens` are not mistaken for secrets.
 _SECRET_WORDS = {"apikey", "token", "secret", "password", "passwd", "authorization", "bearer"}
+# A credential-like token: 8+ URL/base64 characters with a digit ("Bearer tokens" in a paper's
+# prose is no key; stored text is masked only where it is a credential with high likelihood).
+_TOKEN = r"(?=[A-Za-z0-9._~+/=\-]*\d)[A-Za-z0-9._~+/=\-]{8,}"
 _SECRET_VALUE = re.compile(
-    r"\b(nvapi-[A-Za-z0-9_\-]{8,}|sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[^\s\"',}\[\]]+)"
+    rf"\b(nvapi-[A-Za-z0-9_\-]{{8,}}|sk-[A-Za-z0-9_\-]{{8,}}|Bearer\s+{_TOKEN})"
 )
-# `Authorization: xyz`, `"authorization": "xyz"`, `x-api-key=xyz` as a server may echo them
+# `Authorization: Bearer xyz`, `"authorization": "xyz"`, `x-api-key=xyz` as a server may echo them
 _SECRET_FIELD = re.compile(
     r"(?P<name>\b(?:authorization|x-api-key|api[-_]?key)[\"']?\s*[:=]\s*[\"']?)"
-    r"(?P<value>(?>(?:(?:Bearer|Basic)\s+)?)[^\s\"',}\[\]]+)",
+    rf"(?P<value>(?:Bearer|Basic)\s+[^\s\"',}}\[\]]+|{_TOKEN})",
     re.IGNORECASE,
 )
 _known: set[str] = set()
