@@ -82,7 +82,10 @@ def run_info(env: Env) -> RunInfo:
             info.verifier_detail = str(describe())
     except UserError:
         info.verifier = "unavailable"
-    llm = services.llm() if env.settings.llm_base_url else None
+    try:
+        llm = services.llm() if env.settings.llm_base_url else None
+    except UserError:  # unreachable at start: the run halted on it and the report says so
+        llm = None
     usage = getattr(llm, "usage", None)
     if usage is not None:
         info.llm_usage = usage.snapshot()

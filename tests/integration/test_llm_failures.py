@@ -88,6 +88,8 @@ def test_an_unreachable_llm_stops_the_run_at_once_naming_it(tmp_path: Path) -> N
     assert url in state["halted"] and "unreachable" in state["halted"]
     assert "\n" not in state["halted"]
     assert state["claims"] == []  # stopped before any work, not after minutes of fallbacks
+    report = Path(state["report_path"]).read_text(encoding="utf-8")  # a halted run still reports
+    assert url in report and "unreachable" in report
 
 
 def test_a_failing_llm_is_called_until_it_fails_once_and_reported_as_unreachable(
@@ -105,3 +107,23 @@ def test_a_failing_llm_is_called_until_it_fails_once_and_reported_as_unreachable
     assert all(srv.base_url in " ".join(e["detail"]["errors"]) for e in fallbacks)
     report = Path(state["report_path"]).read_text(encoding="utf-8")
     assert "LLM unreachable" in report and "proposal rejected" not in report
+
+
+def test_the_cli_says_in_one_line_which_llm_it_could_not_reach(tmp_path: Path) -> None:
+    import os
+
+    from tests.conftest import run_cli
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "graph" / "mirror_small.jsonl"
+    url = f"http://127.0.0.1:{get_free_port()}/v1"
+    env = {**os.environ, "SOVEREIGN_HOME": str(tmp_path), "SOVEREIGN_VERIFIER": "tfidf"}
+    assert run_cli("mirror", "ingest", str(fixture), env=env, timeout=300).returncode == 0
+    env["SOVEREIGN_LLM_BASE_URL"] = url
+    done = run_cli("research", QUESTION, env=env, timeout=300)
+    said = done.stdout + done.stderr
+    assert "Traceback" not in said
+    lines = [line for line in said.splitlines() if url in line and "unreachable" in line]
+    assert lines, said[-2000:]
+    assert "proposal rejected" not in said
+    (report,) = tmp_path.glob("runs/*/report.md")
+    assert "unreachable" in report.read_text(encoding="utf-8")
