@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from memory.mirror import db, fulltext_db, rank
+from memory.mirror import db, fulltext_db, interrupted, rank
 from memory.mirror.query_parser import (
     Term,
     compile_term,
@@ -58,7 +58,8 @@ class MirrorIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        conn = db.connect(self.path)
+        conn = db.connect(self.path)  # one clear UserError when missing
+        self.recovered = interrupted.recover_quietly(self.path)  # a killed ingest's settings
         try:
             if db.count_papers(conn) == 0 and not fulltext_db.has_any(conn):
                 from memory.errors import UserError

@@ -179,6 +179,8 @@ def serve(db_path: Path, host: str = "127.0.0.1", port: int = 0, verbose: bool =
     """Serve until interrupted; prints the query URL first (port 0 picks a free port)."""
     server = _make(db_path, host, port, verbose)
     papers = server.index.stats()["papers"]
+    if server.index.recovered:
+        print(f"mirror: {server.index.recovered}", file=sys.stderr, flush=True)
     print(
         f"serving {papers:,} papers at http://{server.address}{API_PATH} (Ctrl-C stops)",
         flush=True,
