@@ -93,3 +93,20 @@ def test_many_term_ranking_agrees_with_the_regex_path(
     many = ranked()
     monkeypatch.setattr(rank, "REGEX_TERMS", 10_000)
     assert ranked() == many and len(many) >= 3
+
+
+def test_token_soup_never_answers_500(index: MirrorIndex) -> None:
+    """Random strings of the grammar's pieces (and characters FTS5 treats specially) get a
+    200 or a 400, never an internal error."""
+    import random
+
+    pieces = ["(", ")", "AND", "OR", "ANDNOT", "all:", "ti:", "cat:cs.CV", "cat:", "id:",
+              '"', '"mixture of experts"', "routing", "rout*", "*", "-", "x:y", "au:", "é",
+              "\\", "NEAR", "NOT", "^", "{", "}", ":", "all:(", "'", "\x00", 'ti:"a']  # fmt: skip
+    rng = random.Random(18)
+    statuses = set()
+    for _ in range(2000):
+        words = [rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(1, 12))]
+        status, _ = answer(index, {"search_query": "".join(words)}, "http://mirror/api/query")
+        statuses.add(status)
+    assert statuses == {200, 400}
