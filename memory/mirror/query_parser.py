@@ -17,11 +17,12 @@ makes a prefix query. Operators are upper case, as on arXiv.
 Limits. arXiv's API manual documents none for search_query; its classic API runs on Lucene,
 whose BooleanQuery refuses more than 1,024 clauses (the default maxClauseCount) and whose
 request line is capped by the web server, so MAX_TERMS is 1,024 terms. Parentheses may nest
-MAX_DEPTH levels. Anything beyond either is a QuerySyntaxError (HTTP 400 with arXiv's Atom
-error), never a RecursionError: the tree walks below are iterative over chains of one
-operator, and recursion only follows parentheses, which MAX_DEPTH bounds. Chains compile to
+MAX_DEPTH (32) levels: FTS5's 100-entry parser stack holds 33 levels of alternating operators
+(`a OR (b AND (c OR ...))`). Anything beyond either is a QuerySyntaxError (HTTP 400 with
+arXiv's Atom error), never a RecursionError: the tree walks below are iterative over chains of
+one operator, and recursion only follows parentheses, which MAX_DEPTH bounds. Chains compile to
 flat FTS5 lists (`a OR b OR c`, not nested pairs), which FTS5's parser reduces as it reads, so
-its 100-entry parser stack is never the limit."""
+no length of chain fills that stack."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ _STOPWORD_TEXT = (
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split(" "))
 MAX_TERMS = 1024
-MAX_DEPTH = 64
+MAX_DEPTH = 32
 _ALNUM = re.compile(r"[^\W_]", re.UNICODE)
 
 

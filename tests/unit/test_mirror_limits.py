@@ -51,6 +51,17 @@ def test_deep_nesting_answers_instead_of_500(index: MirrorIndex, depth: int) -> 
         assert status == 400 and f"deeper than {MAX_DEPTH}" in _summary(body)
 
 
+@pytest.mark.parametrize("ops", [("OR", "AND"), ("OR", "ANDNOT"), ("ANDNOT",)])
+def test_nesting_up_to_the_limit_with_alternating_operators(
+    index: MirrorIndex, ops: tuple[str, ...]
+) -> None:
+    """The worst case for FTS5's parser stack: every level a different operator."""
+    query = "".join(f"all:zq{i}x {ops[i % len(ops)]} (" for i in range(MAX_DEPTH))
+    query += "all:routing" + ")" * MAX_DEPTH
+    status, body = answer(index, {"search_query": query}, "http://mirror/api/query")
+    assert status == 200, _summary(body)
+
+
 @pytest.mark.parametrize("n", [100, 1000, MAX_TERMS])
 def test_long_or_lists_match_the_union_of_their_terms(index: MirrorIndex, n: int) -> None:
     union = set().union(*(_ids(index, f"all:{w}") for w in MATCHING))
