@@ -81,18 +81,32 @@ def recover_quietly(path: Path) -> str | None:
     return None
 
 
+def _partial_owner(partial: Path) -> str | None:
+    """The owner mark in a `.partial` build; None when it has none or cannot be read (a kill
+    can leave an unjournaled file corrupt). A locked file raises OperationalError."""
+    try:
+        conn = sqlite3.connect(f"file:{partial}?mode=ro", uri=True, timeout=1)
+        try:
+            return db.bulk_load_owner(conn)
+        finally:
+            conn.close()
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise
+        return None
+    except sqlite3.DatabaseError:
+        return None
+
+
 def clear_partial(partial: Path) -> str | None:
     """Remove the `.partial` build of a killed first ingest; one line saying so, or None when
     there is none. A first ingest still running in another process is a UserError."""
     if not partial.exists():
         return None
-    owner = None
-    with contextlib.suppress(sqlite3.Error):  # a kill can leave an unjournaled file corrupt
-        conn = sqlite3.connect(f"file:{partial}?mode=ro", uri=True, timeout=1)
-        try:
-            owner = db.bulk_load_owner(conn)
-        finally:
-            conn.close()
+    try:
+        owner = _partial_owner(partial)
+    except sqlite3.OperationalError:  # locked: only a live process holds a lock
+        raise UserError(f"another ingest is building {partial}; let it finish") from None
     if owner is not None and owner != owner_token() and is_running(owner):
         raise UserError(f"an ingest (process {_pid(owner)}) is building {partial}; let it finish")
     size_mb = partial.stat().st_size / 1e6

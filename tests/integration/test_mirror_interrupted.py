@@ -141,3 +141,19 @@ def test_a_running_ingest_is_not_taken_for_a_killed_one(tmp_path: Path) -> None:
         other.wait()
     assert interrupted.recover_quietly(db) is not None  # once it is gone, it is recovered
     assert _fts_config(db) == RESTORED
+
+
+def test_a_partial_being_written_is_not_removed(tmp_path: Path) -> None:
+    partial = tmp_path / "m.db.partial"
+    writer = sqlite3.connect(partial, isolation_level=None)
+    writer.execute("CREATE TABLE t(x)")
+    writer.execute("BEGIN EXCLUSIVE")  # what a live first ingest holds while it commits
+    try:
+        with pytest.raises(UserError, match="another ingest is building"):
+            interrupted.clear_partial(partial)
+        assert partial.exists()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert "left by an interrupted first ingest" in (interrupted.clear_partial(partial) or "")
+    assert not partial.exists()
