@@ -164,7 +164,7 @@ def _serve(db_path: Path) -> tuple[subprocess.Popen[str], str]:
 
 def _request(url: str, query: str) -> int:
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=600)
     try:
         conn.request("GET", f"{parts.path}?{urlencode({'search_query': query})}")
         response = conn.getresponse()

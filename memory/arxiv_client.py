@@ -6,6 +6,7 @@ conversion to `memory.models.Paper`."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -60,14 +61,11 @@ def _error_summary(body: bytes) -> str:
 
 def is_atom_feed(body: bytes) -> bool:
     """True when the body opens with an Atom <feed> element. The arxiv package's parser
-    recovers from anything, so an HTML error page or a truncated answer would otherwise read
-    as an empty result; only the root is checked (the rest is the package's to parse)."""
-    parser = ElementTree.XMLPullParser(events=("start",))
-    try:
-        for at in range(0, max(len(body), 1), 65536):
-            parser.feed(body[at : at + 65536])
-            for _, element in parser.read_events():
-                return element.tag == f"{_ATOM}feed"
+    recovers from anything, so an HTML error page or a JSON answer would otherwise read as an
+    empty result; only the root is checked (the rest is the package's to parse)."""
+    try:  # iterparse reads lazily: stopping at the first element reads one chunk
+        for _event, root in ElementTree.iterparse(io.BytesIO(body), events=("start",)):
+            return bool(root.tag == f"{_ATOM}feed")
     except ElementTree.ParseError:
         return False
     return False
