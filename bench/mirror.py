@@ -1,16 +1,22 @@
-"""Benchmark of the offline arXiv mirror: ingest rate, peak RSS and query latency.
+"""Benchmark of the offline arXiv mirror: ingest rate, peak RSS, query latency, and the HTTP
+server's latency at 1, 20 and 200 concurrent clients (`--clients`).
 
 Runs at the real 5k listing sample and at N synthetic records (default 1,000,000) built from
 the sample's vocabulary and term frequencies: each synthetic title/abstract is a chain of
 word windows cut from random real titles/abstracts, so unigram frequencies and common phrases
 ("mixture of experts") follow the real data. Usage:
 
-    python bench/mirror.py [--synthetic 1000000] [--workdir DIR] [--keep]
+    python bench/mirror.py [--synthetic 1000000] [--workdir DIR] [--keep] [--clients 1,20,200]
+
+The concurrent-client figures come from `sovereign mirror serve` in a child process (its own
+interpreter, as users run it) and client threads here: every client opens a new connection
+per request, all clients start together, and each level sends about REQUESTS requests.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -19,8 +25,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import numpy as np
 
@@ -58,6 +66,9 @@ QUERIES = [
     "all:contrastive learning representation",
     "(all:robot OR all:robotic) AND all:manipulation",
 ]
+
+
+REQUESTS = 400  # per concurrency level
 
 
 def peak_rss_mb() -> float:
@@ -132,7 +143,90 @@ def time_queries(index: MirrorIndex, rounds: int = 3) -> tuple[list[float], list
     return wall, cpu, totals
 
 
-def run(label: str, source: Path, db_path: Path, reuse: bool = False) -> None:
+def _serve(db_path: Path) -> tuple[subprocess.Popen[str], str]:
+    """`sovereign mirror serve` on a free port; returns once it listens (its banner)."""
+    cmd = [sys.executable, "-m", "graph.cli", "mirror", "serve", "--db", str(db_path)]
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    )
+    proc = subprocess.Popen(
+        [*cmd, "--port", "0", "--quiet"], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    banner = proc.stdout.readline()
+    url = next((w for w in banner.split() if w.startswith("http://")), None)
+    if url is None:
+        proc.kill()
+        raise SystemExit(f"mirror serve did not start: {banner!r}")
+    return proc, url
+
+
+def _request(url: str, query: str) -> int:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=600)
+    try:
+        conn.request("GET", f"{parts.path}?{urlencode({'search_query': query})}")
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def concurrent_latency(url: str, clients: int) -> tuple[list[float], list[str], float]:
+    """(latency of every answered request in ms, failures, wall seconds) for `clients`
+    threads starting together, each sending REQUESTS / clients requests in turn."""
+    per_client = max(1, REQUESTS // clients)
+    start = threading.Barrier(clients)
+    latencies: list[float] = []
+    failures: list[str] = []
+
+    def client(i: int) -> None:
+        start.wait()
+        for k in range(per_client):
+            t0 = time.perf_counter()
+            try:
+                status = _request(url, QUERIES[(i + k) % len(QUERIES)])
+            except OSError as exc:
+                failures.append(type(exc).__name__)
+                continue
+            latencies.append((time.perf_counter() - t0) * 1000)
+            if status != 200:
+                failures.append(f"HTTP {status}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    t0 = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, failures, time.perf_counter() - t0
+
+
+def serve_concurrency(label: str, db_path: Path, levels: list[int]) -> None:
+    proc, url = _serve(db_path)
+    try:
+        for clients in levels:
+            lat, failures, wall = concurrent_latency(url, clients)
+            failed = (
+                f"{len(failures)} failed ({', '.join(sorted(set(failures)))})"
+                if failures
+                else "0 failed"
+            )
+            print(
+                f"[{label}] HTTP, {clients} concurrent clients: {len(lat)} answers, {failed}; "
+                f"p50 {_pct(lat, 0.5):.0f} ms, p95 {_pct(lat, 0.95):.0f} ms, "
+                f"max {max(lat):.0f} ms; {len(lat) / wall:.0f} answers/s on {os.cpu_count()} cores"
+            )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def run(
+    label: str, source: Path, db_path: Path, reuse: bool = False, clients: list[int] | None = None
+) -> None:
     if reuse and db_path.exists():
         print(f"[{label}] reusing {db_path} (ingest not measured)")
     else:
@@ -153,6 +247,8 @@ def run(label: str, source: Path, db_path: Path, reuse: bool = False) -> None:
         f"p95 {_pct(wall[:n], 0.95):.1f} ms wall; p95 {_pct(cpu[:n], 0.95):.1f} ms CPU"
     )
     print(f"[{label}] result totals: {totals}")
+    if clients:
+        serve_concurrency(label, db_path, clients)
 
 
 def measure_ingest(label: str, source: Path, db_path: Path) -> None:
@@ -191,7 +287,11 @@ def main() -> int:
     parser.add_argument(
         "--reuse", action="store_true", help="time queries on an existing synthetic DB in --workdir"
     )
+    parser.add_argument(
+        "--clients", default="1,20,200", help="concurrency levels of the HTTP figures ('' skips)"
+    )
     args = parser.parse_args()
+    clients = [int(c) for c in args.clients.split(",") if c.strip()]
     if not SAMPLE.exists():
         print(f"real sample {SAMPLE} is absent", file=sys.stderr)
         return 2
@@ -202,7 +302,7 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         if not args.skip_real:
-            run("real 5k", SAMPLE, work / "real.db")
+            run("real 5k", SAMPLE, work / "real.db", clients=clients)
         if args.synthetic > 0:
             synth = work / f"synthetic_{args.synthetic}.jsonl"
             if not synth.exists() and not (
@@ -217,7 +317,7 @@ def main() -> int:
                     f"{time.perf_counter() - t0:.0f} s ({synth.stat().st_size / 1e6:,.0f} MB)"
                 )
             db_path = work / f"synthetic_{args.synthetic}.db"
-            run(f"synthetic {args.synthetic:,}", synth, db_path, reuse=args.reuse)
+            run(f"synthetic {args.synthetic:,}", synth, db_path, args.reuse, clients)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)

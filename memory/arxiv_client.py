@@ -6,6 +6,7 @@ conversion to `memory.models.Paper`."""
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -58,14 +59,27 @@ def _error_summary(body: bytes) -> str:
     return "malformed query"
 
 
+def is_atom_feed(body: bytes) -> bool:
+    """True when the body opens with an Atom <feed> element. The arxiv package's parser
+    recovers from anything, so an HTML error page or a JSON answer would otherwise read as an
+    empty result; only the root is checked (the rest is the package's to parse)."""
+    try:  # iterparse reads lazily: stopping at the first element reads one chunk
+        for _event, root in ElementTree.iterparse(io.BytesIO(body), events=("start",)):
+            return bool(root.tag == f"{_ATOM}feed")
+    except ElementTree.ParseError:
+        return False
+    return False
+
+
 class _LimitedSession(requests.Session):
     """A requests session that paces every attempt through the shared limiter, always sets a
     timeout and retries transient failures by the kernel's one policy (`memory.net`).
 
     Whatever it cannot fix it raises as our own error, never as a requests exception: a 400
     becomes `QueryRejected` (retrying a malformed query cannot help), anything else
-    `ServiceUnavailable`. The arxiv package therefore never sees a failure it would retry
-    again on top of our retries."""
+    `ServiceUnavailable`, and so does a 200 whose body is not an Atom feed (a proxy's HTML
+    page, a wrong URL), which the package would read as "no results". The arxiv package
+    therefore never sees a failure it would retry again on top of our retries."""
 
     def __init__(
         self, limiter: RateLimiter, timeout_s: float, retry: RetryPolicy, endpoint: str
@@ -92,6 +106,12 @@ class _LimitedSession(requests.Session):
             raise QueryRejected(f"arXiv rejected the query: {_error_summary(response.content)}")
         if response.status_code != 200:  # the arxiv package accepts nothing else either
             raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
+        if not is_atom_feed(response.content):  # not retried: the same URL answers the same
+            kind = response.headers.get("Content-Type") or "no Content-Type"
+            raise ServiceUnavailable(
+                f"arXiv API at {self._endpoint} answered something that is not an Atom feed "
+                f"({kind}, {len(response.content):,} bytes)"
+            )
         return response
 
     def _unavailable(self, exc: BaseException) -> ServiceUnavailable:

@@ -144,11 +144,20 @@ DEFAULT_HASH_BYTES = 1024 * 1024
 BULK_CRISIS_MERGE = 1000  # segments per level before a forced merge (FTS5 allows < 2000)
 
 
-def begin_bulk_load(conn: sqlite3.Connection) -> None:
+BULK_MARK = "bulk_load"  # meta key: which ingest set bulk-load settings (mirror.interrupted)
+
+
+def begin_bulk_load(conn: sqlite3.Connection, owner: str = "") -> None:
     """Let FTS5 pile up segments while loading and merge them once at the end: incremental
     merging during a bulk load rewrites the same postings many times, and so would forced
     ("crisis") merges of 64 segments. A 16 MB pending-terms hash (default 1 MB) flushes
-    segments of ~15,000 records, and one final optimize merges them all."""
+    segments of ~15,000 records, and one final optimize merges them all. The settings are
+    stored in the file, so `owner` is recorded beside them: a killed ingest is recognised
+    and its settings undone by the next run (`end_bulk_load`)."""
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
+        (BULK_MARK, owner, owner),
+    )
     conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('automerge', 0)")
     conn.execute(
         "INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', ?)", (BULK_CRISIS_MERGE,)
@@ -163,12 +172,7 @@ def finish_ingest(conn: sqlite3.Connection) -> None:
     """Merge the FTS segments into one (fast queries), restore incremental merging for later
     small ingests, and build the date indexes once."""
     conn.execute("INSERT INTO papers_fts(papers_fts) VALUES('optimize')")
-    conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('automerge', 4)")
-    conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', 16)")
-    conn.execute(
-        "INSERT INTO papers_fts(papers_fts, rank) VALUES('hashsize', ?)", (DEFAULT_HASH_BYTES,)
-    )
-    conn.executescript(_INDEXES)
+    end_bulk_load(conn)
     conn.execute(
         "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
         "DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
@@ -176,6 +180,24 @@ def finish_ingest(conn: sqlite3.Connection) -> None:
     conn.commit()
     conn.execute("PRAGMA journal_mode=WAL").fetchall()  # readers and later ingests use WAL
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def end_bulk_load(conn: sqlite3.Connection) -> None:
+    """FTS5's incremental-merge settings back, the date indexes built and the owner mark
+    dropped, committed: after a finished ingest, and after one that failed or was killed."""
+    conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('automerge', 4)")
+    conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES('crisismerge', 16)")
+    conn.execute(
+        "INSERT INTO papers_fts(papers_fts, rank) VALUES('hashsize', ?)", (DEFAULT_HASH_BYTES,)
+    )
+    conn.execute("DELETE FROM meta WHERE key = ?", (BULK_MARK,))
+    conn.executescript(_INDEXES)  # commits
+
+
+def bulk_load_owner(conn: sqlite3.Connection) -> str | None:
+    """The owner mark of an ingest that set bulk-load settings and has not ended them."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (BULK_MARK,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def generation(conn: sqlite3.Connection) -> str:

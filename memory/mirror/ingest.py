@@ -10,6 +10,7 @@ import json
 import os
 import pickle
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,7 +23,7 @@ from typing import IO, cast
 from tqdm import tqdm
 
 from memory.errors import UserError
-from memory.mirror import db
+from memory.mirror import db, interrupted
 from memory.mirror.records import BadRecord, MirrorRecord, parse_line
 
 BATCH = 2000  # records per message and upsert call: small batches keep both processes lean
@@ -46,6 +47,7 @@ class IngestReport:
     seconds: float = 0.0
     parse_process_cpu: float = 0.0  # CPU seconds and peak RSS of the parse process, if any
     parse_process_rss_mb: float = 0.0
+    recovered: str | None = None  # what a killed earlier ingest had left, and what was done
 
     @property
     def bad_total(self) -> int:
@@ -209,6 +211,15 @@ def _remove_db(path: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
+def _end_bulk_load(conn: sqlite3.Connection) -> None:
+    """After a failed update: drop the unfinished batch, restore FTS5's merge settings."""
+    try:
+        conn.rollback()
+        db.end_bulk_load(conn)
+    except sqlite3.Error:
+        pass  # the next run that opens the mirror restores them (memory.mirror.interrupted)
+
+
 def ingest(
     db_path: Path,
     paths: Sequence[Path],
@@ -230,8 +241,17 @@ def ingest(
     fresh = not db_path.exists() or db_path.stat().st_size == 0
     target = db_path.with_name(db_path.name + ".partial") if fresh else db_path
     if fresh:
-        _remove_db(target)
+        report.recovered = interrupted.clear_partial(target)
+        _remove_db(target)  # a stray -wal or -journal beside it
     conn = db.connect(target, create=True, unjournaled=fresh)
+    if not fresh:
+        try:
+            report.recovered = interrupted.recover(conn, db_path)
+        except BaseException:
+            conn.close()
+            raise
+    if report.recovered:
+        print(f"mirror ingest: {report.recovered}", file=sys.stderr, flush=True)
     conn.execute("PRAGMA synchronous=OFF")
     finished = False
     started = time.perf_counter()
@@ -254,7 +274,7 @@ def ingest(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        db.begin_bulk_load(conn)
+        db.begin_bulk_load(conn, interrupted.owner_token())
         pending = shown = 0
         for batch in source:
             counts = db.upsert(conn, batch)
@@ -276,6 +296,8 @@ def ingest(
             gc.enable()
         source.close()
         bar.close()
+        if not fresh and not finished:
+            _end_bulk_load(conn)
         conn.close()
         if fresh and not finished:
             _remove_db(target)

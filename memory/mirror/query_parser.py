@@ -12,7 +12,17 @@ items (`ti:mixture experts` = `ti:mixture OR ti:experts`); bare items default to
 Implicit OR (Lucene's default, which arXiv runs on) keeps plain multi-word queries from coming
 back empty; the ranker then puts documents matching every term first. English stop words are
 dropped from runs of more than one unquoted word, never from quoted phrases. A trailing `*`
-makes a prefix query. Operators are upper case, as on arXiv."""
+makes a prefix query. Operators are upper case, as on arXiv.
+
+Limits. arXiv's API manual documents none for search_query; its classic API runs on Lucene,
+whose BooleanQuery refuses more than 1,024 clauses (the default maxClauseCount) and whose
+request line is capped by the web server, so MAX_TERMS is 1,024 terms. Parentheses may nest
+MAX_DEPTH (32) levels: FTS5's 100-entry parser stack holds 33 levels of alternating operators
+(`a OR (b AND (c OR ...))`). Anything beyond either is a QuerySyntaxError (HTTP 400 with
+arXiv's Atom error), never a RecursionError: the tree walks below are iterative over chains of
+one operator, and recursion only follows parentheses, which MAX_DEPTH bounds. Chains compile to
+flat FTS5 lists (`a OR b OR c`, not nested pairs), which FTS5's parser reduces as it reads, so
+no length of chain fills that stack."""
 
 from __future__ import annotations
 
@@ -39,6 +49,8 @@ _STOPWORD_TEXT = (
     "this to was were which with via using based towards toward"
 )
 STOPWORDS = frozenset(_STOPWORD_TEXT.split(" "))
+MAX_TERMS = 1024
+MAX_DEPTH = 32
 _ALNUM = re.compile(r"[^\W_]", re.UNICODE)
 
 
@@ -134,6 +146,7 @@ class _Parser:
     def __init__(self, toks: list[_Tok]) -> None:
         self.toks = toks
         self.i = 0
+        self.depth = 0  # open parentheses around the current position
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -187,11 +200,15 @@ class _Parser:
                 raise QuerySyntaxError(f"field {field}: has no term")
             tok = self.take()
         if tok.kind == "lpar":
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise QuerySyntaxError(f"parentheses nested deeper than {MAX_DEPTH} levels")
             node = self.expr(field)
             close = self.peek()
             if close is None or close.kind != "rpar":
                 raise QuerySyntaxError("unbalanced parentheses")
             self.take()
+            self.depth -= 1
             return node, field
         text = tok.value
         prefix = text.endswith("*")
@@ -214,6 +231,8 @@ def parse(query: str) -> Node:
         if tok.kind == "rpar":
             raise QuerySyntaxError("unbalanced parentheses")
         raise QuerySyntaxError(f"unexpected {tok.value!r}")
+    if sum(1 for tok in toks if tok.kind in ("word", "quoted")) > MAX_TERMS:
+        raise QuerySyntaxError(f"more than {MAX_TERMS} terms")
     return node
 
 
@@ -254,33 +273,80 @@ def compile_term(term: Term, columns: tuple[str, ...] | None = None) -> str:
     return f"{cols}: {_quote(term.text)}{star}"
 
 
+def _chain(node: Node, kinds: tuple[type, ...]) -> list[Node]:
+    """The operands of a chain of `kinds` nodes, left to right, walked without recursion (a
+    thousand OR'd terms make a thousand-deep left spine)."""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, kinds):
+            stack += [item.right, item.left]  # type: ignore[union-attr]
+        else:
+            out.append(item)
+    return out
+
+
+def _conjuncts(node: Node) -> tuple[list[Node], list[Node]]:
+    """(positives, negatives) of an AND/ANDNOT chain: the intersection of every P minus each
+    N, since (X NOT n) AND y = (X AND y) NOT n."""
+    pos: list[Node] = []
+    neg: list[Node] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, And):
+            stack += [item.right, item.left]
+        elif isinstance(item, AndNot):
+            neg.append(item.right)
+            stack.append(item.left)
+        else:
+            pos.append(item)
+    return pos, neg
+
+
+def _join(parts: list[str], op: str) -> str:
+    return parts[0] if len(parts) == 1 else f" {op} ".join(f"({p})" for p in parts)
+
+
 def to_fts(node: Node) -> str:
-    """Fully parenthesised FTS5 expression (FTS5's own precedence never matters)."""
+    """Parenthesised FTS5 expression (FTS5's own precedence never matters); chains of one
+    operator are flat lists, so no query nests deeper than its parentheses."""
     if isinstance(node, Term):
         return compile_term(node)
-    left, right = to_fts(node.left), to_fts(node.right)
-    if isinstance(node, And):
-        return f"({left}) AND ({right})"
     if isinstance(node, Or):
-        return f"({left}) OR ({right})"
-    return f"({left}) NOT ({right})"
+        return _join([to_fts(n) for n in _chain(node, (Or,))], "OR")
+    pos, neg = _conjuncts(node)
+    both = _join([to_fts(n) for n in pos], "AND")
+    if not neg:
+        return both
+    return f"({both}) NOT ({_join([to_fts(n) for n in neg], 'OR')})"
 
 
 def positive_terms(node: Node) -> list[Term]:
     """Terms that add to relevance: everything except the right side of ANDNOT."""
-    if isinstance(node, Term):
-        return [node]
-    if isinstance(node, AndNot):
-        return positive_terms(node.left)
-    return positive_terms(node.left) + positive_terms(node.right)
+    out: list[Term] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Term):
+            out.append(item)
+        elif isinstance(item, AndNot):
+            stack.append(item.left)
+        else:
+            stack += [item.right, item.left]
+    return out
 
 
 def is_conjunction(node: Node) -> bool:
     """True when every positive term must match (no OR on the positive side)."""
-    if isinstance(node, Term):
-        return True
-    if isinstance(node, Or):
-        return False
-    if isinstance(node, AndNot):
-        return is_conjunction(node.left)
-    return is_conjunction(node.left) and is_conjunction(node.right)
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Or):
+            return False
+        if isinstance(item, AndNot):
+            stack.append(item.left)
+        elif isinstance(item, And):
+            stack += [item.left, item.right]
+    return True

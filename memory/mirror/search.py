@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from memory.mirror import db, fulltext_db, rank
+from memory.mirror import db, fulltext_db, interrupted, rank
 from memory.mirror.query_parser import (
     Term,
     compile_term,
@@ -58,7 +58,8 @@ class MirrorIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        conn = db.connect(self.path)
+        conn = db.connect(self.path)  # one clear UserError when missing
+        self.recovered = interrupted.recover_quietly(self.path)  # a killed ingest's settings
         try:
             if db.count_papers(conn) == 0 and not fulltext_db.has_any(conn):
                 from memory.errors import UserError
@@ -206,7 +207,7 @@ class MirrorIndex:
         """Order a pool: title coordination, then BM25F on the first RANK_CAP."""
         terms = [t for t in positive_terms(ast) if t.field in ("all", "ti")]  # type: ignore[arg-type]
         if terms and len(pool) > RANK_CAP:
-            patterns = [rank.compile_term_regex(t) for t in terms]
+            count = rank.coordination(terms)
             coord: dict[int, int] = {}
             for start in range(0, len(pool), 900):
                 chunk = pool[start : start + 900]
@@ -214,8 +215,7 @@ class MirrorIndex:
                 for rid, title in self._conn().execute(
                     f"SELECT rid, title FROM papers WHERE rid IN ({marks})", chunk
                 ):
-                    folded = rank.fold(title)
-                    coord[rid] = sum(1 for p in patterns if p.search(folded))
+                    coord[rid] = count(title)
             pool = sorted(pool, key=lambda r: (-coord.get(r, 0), -r))
         head = self._scored(ast, pool[:RANK_CAP])
         return head + pool[RANK_CAP:]
