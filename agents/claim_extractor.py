@@ -250,23 +250,18 @@ def _claim_of(
     unit = sentence_of(draft.quote, units)
     assert unit is not None, "check_claims admits whole source sentences only"
     rel, hits = relevance(unit.text, paper.title, question, facets, is_target)
-    parsed = parse_measurement(unit.text, facets)
+    claim = _claim_from(unit, paper, facets, hits, rel)
     own_value = draft.value is not None and draft.value in {v for v, _ in quantities(unit.text)}
-    return Claim(
-        id=f"{paper.arxiv_id}#{unit.key}",
-        text=plain(unit.text),
-        quote=unit.text,
-        source_id=paper.arxiv_id,
-        sentence_index=unit.sentence_index,
-        location=unit.location,
-        metric=draft.metric if draft.metric is not None else parsed["metric"],
-        value=draft.value if own_value else parsed["value"],
-        unit=draft.unit if own_value and draft.unit is not None else parsed["unit"],
-        setting=draft.setting if draft.setting is not None else parsed["setting"],
-        facets=hits,
-        relevance=rel,
-        origin="llm",
-    )
+    update: dict[str, object] = {"origin": "llm"}
+    if draft.metric is not None:
+        update["metric"] = draft.metric
+    if draft.setting is not None:
+        update["setting"] = draft.setting
+    if own_value:
+        update["value"] = draft.value
+        if draft.unit is not None:
+            update["unit"] = draft.unit
+    return claim.model_copy(update=update)
 
 
 PROMPT_UNITS = 40  # body and table statements shown to an LLM beside the abstract

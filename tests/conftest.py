@@ -11,10 +11,10 @@ import socket
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 
@@ -89,6 +89,22 @@ def get_free_port() -> int:
 @pytest.fixture
 def free_port() -> int:
     return get_free_port()
+
+
+@pytest.fixture
+def serve() -> Iterator[Any]:
+    """Start scripted OpenAI-compatible servers (`serve(script)`); all stop at teardown."""
+    from agents.llm.scripted_server import ScriptedOpenAIServer
+
+    started: list[ScriptedOpenAIServer] = []
+
+    def _serve(script: Any) -> ScriptedOpenAIServer:
+        started.append(ScriptedOpenAIServer(script).start())
+        return started[-1]
+
+    yield _serve
+    for srv in started:
+        srv.stop()
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ against the scripted OpenAI stand-in on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from agents.llm.scripted_server import Reply, ScriptedOpenAIServer
+from agents.llm.scripted_server import Reply
 from graph.settings import Settings
 from tests.conftest import get_free_port
 from tests.unit.graph_fakes import fake_services
@@ -21,19 +20,6 @@ pytestmark = pytest.mark.integration
 QUESTION = "Does FlexMoE improve MMMU accuracy over dense vision-language models?"
 KEY = "sk-live-Zq8vW3nT5yR7uP1xK9mB4cD6"  # what a real key looks like
 PLAIN_KEY = "tenant-7f3a9c1e-0b2d"  # a key with no recognisable shape: found only by value
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    started: list[ScriptedOpenAIServer] = []
-
-    def _serve(script: Any) -> ScriptedOpenAIServer:
-        started.append(ScriptedOpenAIServer(script).start())
-        return started[-1]
-
-    yield _serve
-    for srv in started:
-        srv.stop()
 
 
 def run(home: Path, base_url: str, key: str | None = None, **extra: Any) -> dict[str, Any]:

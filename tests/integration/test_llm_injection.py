@@ -6,14 +6,13 @@ instruction)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agents.llm.client import OpenAIChat
-from agents.llm.scripted_server import Reply, ScriptedOpenAIServer
+from agents.llm.scripted_server import Reply
 from graph.settings import Settings
 from memory.models import Paper
 from tests.unit.graph_fakes import KeywordSearch, fake_services, load_fixture
@@ -97,19 +96,6 @@ def obedient(score_if_told: float, usual: Usual) -> Any:
         )
 
     return respond
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    started: list[ScriptedOpenAIServer] = []
-
-    def _serve(script: Any) -> ScriptedOpenAIServer:
-        started.append(ScriptedOpenAIServer(script).start())
-        return started[-1]
-
-    yield _serve
-    for srv in started:
-        srv.stop()
 
 
 def _llm_run(

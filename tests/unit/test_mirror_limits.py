@@ -4,28 +4,17 @@ FTS5's parser stack."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from memory.mirror import rank
-from memory.mirror.ingest import ingest
 from memory.mirror.query_parser import MAX_DEPTH, MAX_TERMS
 from memory.mirror.search import MirrorIndex
 from memory.mirror.server import answer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mirror"
 MATCHING = ["routing", "experts", "diffusion", "segmentation", "privacy"]
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorIndex]:
-    db = tmp_path_factory.mktemp("mirror") / "m.db"
-    ingest(db, [FIXTURES / "listing_small.jsonl"], progress=False)
-    idx = MirrorIndex(db)
-    yield idx
-    idx.close()
 
 
 def _ids(index: MirrorIndex, query: str) -> set[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,15 +13,6 @@ from memory.mirror.query_parser import QuerySyntaxError
 from memory.mirror.search import MirrorIndex
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "mirror"
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorIndex]:
-    db = tmp_path_factory.mktemp("mirror") / "m.db"
-    ingest(db, [FIXTURES / "listing_small.jsonl"], progress=False)
-    idx = MirrorIndex(db)
-    yield idx
-    idx.close()
 
 
 def ids(index: MirrorIndex, query: str = "", **kw: object) -> list[str]:
