@@ -1,0 +1,149 @@
+"""Issue 17 acceptance: a published report, a later paper ingested into the mirror that
+contradicts one of its claims, and `sovereign watch --once`: exactly one correction, the
+version bumped (tier and level re-derived), the site page rebuilt; a second `--once` changes
+nothing; a watch SIGKILLed mid-way and restarted reaches the same end state.
+
+The contradiction is real: the paper's abstract says SMoES *increases* TTFT on MMMU, the
+shipped verifier reads it and answers CONTRADICT; nothing in the fixture sets a status."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memory.publication import record_run, store_for
+from memory.publication.notices import WATCH
+from memory.run import RunRecord
+from tests.conftest import REPO, run_cli
+from tests.pub_samples import sample_state
+
+LATER_PAPER = {
+    "id": "2607.01234",
+    "title": "SMoES revisited: latency of soft expert routing",
+    "summary": "We reproduce SMoES on three benchmarks. We re-run SMoES and find that SMoES "
+    "increases TTFT by 4% on MMMU.",
+    "authors": ["C. Reviewer"],
+    "categories": ["cs.CL"],
+    "listing_date": "2026-07-15",
+}
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {**os.environ, "SOVEREIGN_HOME": str(home), "PYTHONPATH": str(REPO)}
+    env.pop("SOVEREIGN_WATCH_PAUSE_AT", None)
+    return env
+
+
+def _setup(tmp_path: Path) -> tuple[Path, str]:
+    """A published report (its claim C1 not verified by any source), then the later paper
+    ingested into the mirror with `sovereign mirror ingest`."""
+    home = tmp_path / "home"
+    home.mkdir()
+    state = sample_state(tmp_path)  # AUTO_APPROVE: published directly
+    # C1 (SMoES's own TTFT result) was not confirmed by another source; C2 and C3 were
+    state["verifications"][0] = sample_state(tmp_path, verified=0)["verifications"][0]
+    rec = record_run(RunRecord.from_state(state), home / "publications.sqlite")
+    assert rec.status == "published" and rec.version == 1
+    feed = tmp_path / "later.jsonl"
+    feed.write_text(json.dumps(LATER_PAPER) + "\n", encoding="utf-8")
+    done = run_cli("mirror", "ingest", str(feed), env=_env(home))
+    assert done.returncode == 0, done.stderr
+    return home, rec.report_id
+
+
+def _watch(home: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
+    logging = ("--log-file", str(log)) if log else ()
+    done = run_cli(*logging, "watch", *args, env=_env(home))
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def _end_state(home: Path, report_id: str) -> dict[str, Any]:
+    """What the watch changed, without the wall-clock times of its writes."""
+    rep = store_for(home / "publications.sqlite").get(report_id)
+    page = next((home / "site" / "reports").glob("*.html")).read_text(encoding="utf-8")
+    return {
+        "version": rep.version,
+        "status": rep.status,
+        "corrections": [(c["who"], c["kind"], c["what"], c["why"]) for c in rep.corrections],
+        "manifest": {**rep.manifest, "submitted_at": None},
+        "claims": {c["claim_id"]: c["status"] for c in rep.provenance["claims"]},
+        "page_says_contradicted": "contradicted" in page and "claim C1 (mirror#1)" in page,
+    }
+
+
+def test_watch_once_corrects_the_contradicted_claim_once(tmp_path: Path) -> None:
+    home, report_id = _setup(tmp_path)
+    before = store_for(home / "publications.sqlite").get(report_id)
+    log = tmp_path / "watch.jsonl"
+    _watch(home, "--once", "--site", str(home / "site"), log=log)
+    after = _end_state(home, report_id)
+    assert after["version"] == before.version + 1
+    assert len(after["corrections"]) == 1
+    who, kind, what, why = after["corrections"][0]
+    assert (who, kind, what) == (WATCH, "correction", "claim C1 (mirror#1)")
+    assert "2607.01234v1" in why and "unverified -> contradicted" in why
+    assert "SMoES increases TTFT by 4% on MMMU" in why  # the verifier's rationale sentence
+    assert after["claims"] == {"C1": "contradicted", "C2": "verified", "C3": "verified"}
+    assert after["manifest"]["counts"]["contradicted"] == 1
+    old_q, new_q = before.manifest["quality"], after["manifest"]["quality"]
+    # re-derived: a contradicted claim keeps the report out of the top tier and level
+    assert (old_q["tier"], new_q["tier"]) == ("Source-grounded", "Reviewed synthesis")
+    assert old_q["verification_level"]["code"] != new_q["verification_level"]["code"]
+    assert after["page_says_contradicted"]
+    # one structlog event per consumed event: 1 mirror event, 4 publication events
+    consumed = [json.loads(line) for line in log.read_text().splitlines()]
+    consumed = [e for e in consumed if e["event"] == "watch.event"]
+    assert [(e["log"], e["cursor"]) for e in consumed] == [
+        ("mirror", 1), *(("publication", i) for i in range(1, 5))
+    ]
+    assert any(json.loads(x)["event"] == "watch.notification" for x in log.read_text().splitlines())
+    listed = run_cli("review", "list", env=_env(home)).stdout
+    assert f"{report_id}  notification  correction #1 claim C1 (mirror#1)" in listed
+    status = _watch(home, "--status").stdout
+    assert "mirror: cursor 1, head 1, lag 0" in status and "pending notifications: 1" in status
+
+    page = next((home / "site" / "reports").glob("*.html"))
+    stamp = page.stat().st_mtime_ns
+    _watch(home, "--once", "--site", str(home / "site"))
+    assert _end_state(home, report_id) == after  # a second drain changes nothing
+    assert page.stat().st_mtime_ns == stamp
+
+
+def _killed_at(home: Path, point: str) -> None:
+    """Start `watch --once` paused at `point`, SIGKILL it there."""
+    env = {**_env(home), "SOVEREIGN_WATCH_PAUSE_AT": f"{point}:120"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "watch", "--once", "--site", str(home / "site")],
+        cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 240
+    for line in proc.stderr:
+        if f"paused at {point}" in line:
+            break
+        if time.monotonic() > deadline:
+            break
+    assert proc.poll() is None, f"watch ended before reaching {point}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+
+
+@pytest.mark.parametrize("point", ["after_correction", "after_version", "before_commit"])
+def test_sigkill_then_restart_reaches_the_same_end_state(tmp_path: Path, point: str) -> None:
+    reference_home, report_id = _setup(tmp_path / "reference")
+    _watch(reference_home, "--once", "--site", str(reference_home / "site"))
+    home, same_id = _setup(tmp_path / "killed")
+    assert same_id == report_id
+    _killed_at(home, point)
+    _watch(home, "--once", "--site", str(home / "site"))
+    assert _end_state(home, report_id) == _end_state(reference_home, report_id)
