@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from memory.events import SqliteOffsets
 from memory.publication import record_run, store_for
 from memory.publication.notices import WATCH
 from memory.run import RunRecord
@@ -46,7 +47,7 @@ def _setup(tmp_path: Path) -> tuple[Path, str]:
     """A published report (its claim C1 not verified by any source), then the later paper
     ingested into the mirror with `sovereign mirror ingest`."""
     home = tmp_path / "home"
-    home.mkdir()
+    home.mkdir(parents=True)
     state = sample_state(tmp_path)  # AUTO_APPROVE: published directly
     # C1 (SMoES's own TTFT result) was not confirmed by another source; C2 and C3 were
     state["verifications"][0] = sample_state(tmp_path, verified=0)["verifications"][0]
@@ -74,7 +75,9 @@ def _end_state(home: Path, report_id: str) -> dict[str, Any]:
         "version": rep.version,
         "status": rep.status,
         "corrections": [(c["who"], c["kind"], c["what"], c["why"]) for c in rep.corrections],
-        "manifest": {**rep.manifest, "submitted_at": None},
+        # the artifacts' hashes cover the later paper's retrieval time (its ingest's time)
+        "manifest": {**rep.manifest, "submitted_at": None, "artifacts": None},
+        "sources": [{**s, "retrieved_at": None} for s in rep.provenance["sources"]],
         "claims": {c["claim_id"]: c["status"] for c in rep.provenance["claims"]},
         "page_says_contradicted": "contradicted" in page and "claim C1 (mirror#1)" in page,
     }
@@ -138,12 +141,26 @@ def _killed_at(home: Path, point: str) -> None:
     proc.stderr.close()
 
 
-@pytest.mark.parametrize("point", ["after_correction", "after_version", "before_commit"])
-def test_sigkill_then_restart_reaches_the_same_end_state(tmp_path: Path, point: str) -> None:
-    reference_home, report_id = _setup(tmp_path / "reference")
-    _watch(reference_home, "--once", "--site", str(reference_home / "site"))
-    home, same_id = _setup(tmp_path / "killed")
-    assert same_id == report_id
-    _killed_at(home, point)
+# what the killed watch had written: (corrections, version); no offset was committed yet
+KILLED_WITH = {"after_correction": (1, 1), "after_version": (1, 2), "before_commit": (1, 2)}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The end state of one watch that ran undisturbed."""
+    home, report_id = _setup(tmp_path_factory.mktemp("reference"))
     _watch(home, "--once", "--site", str(home / "site"))
-    assert _end_state(home, report_id) == _end_state(reference_home, report_id)
+    return _end_state(home, report_id)
+
+
+@pytest.mark.parametrize("point", ["after_correction", "after_version", "before_commit"])
+def test_sigkill_then_restart_reaches_the_same_end_state(
+    tmp_path: Path, point: str, uninterrupted: dict[str, Any]
+) -> None:
+    home, report_id = _setup(tmp_path)
+    _killed_at(home, point)
+    killed = store_for(home / "publications.sqlite").get(report_id)
+    assert (len(killed.corrections), killed.version) == KILLED_WITH[point]
+    assert SqliteOffsets(home / "publications.sqlite").get("watch", "mirror") == 0
+    _watch(home, "--once", "--site", str(home / "site"))
+    assert _end_state(home, report_id) == uninterrupted
