@@ -81,7 +81,7 @@ def register(subparsers: Any) -> None:
     watch.add_argument("--interval", type=setting_type("watch_interval_s"),
                        help=fields["watch_interval_s"].description)  # fmt: skip
     watch.add_argument("--category", action="append", metavar="CAT",
-                       help=fields["watch_categories"].description + " Repeatable.")  # fmt: skip
+                       help=f"{fields['watch_categories'].description} Repeatable.")  # fmt: skip
     watch.add_argument("--max-results", type=setting_type("watch_poll_results"),
                        help=fields["watch_poll_results"].description)  # fmt: skip
     watch.add_argument("--site", metavar="DIR", help=fields["site_dir"].description)

@@ -159,7 +159,9 @@ class Watcher:
                 if event.kind not in PAPER_KINDS or paper is None:
                     self._logged(event, "ignored", 0)
                     continue
-                changed = self._paper(event, paper, mirror.paragraphs(event), nearest[paper.arxiv_id])
+                changed = self._paper(
+                    event, paper, mirror.paragraphs(event), nearest[paper.arxiv_id]
+                )
                 summary.corrections += sum(len(c) for c in changed.values())
                 summary.revised |= set(changed)
                 self._logged(event, "re-verified", sum(len(c) for c in changed.values()))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from agents.reverify import StatusChange, revised_record
@@ -69,7 +69,10 @@ def _stamped(changes: Sequence[StatusChange], event: Event) -> list[StatusChange
             c.before,
             c.after,
             c.paper.model_copy(
-                update={"query": f"sovereign watch ({event.key})", "retrieved_at": event_time(event)}
+                update={
+                    "query": f"sovereign watch ({event.key})",
+                    "retrieved_at": event_time(event),
+                }
             ),
         )
         for c in changes

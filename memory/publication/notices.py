@@ -32,9 +32,9 @@ def notices(store: PublicationStore, pending_only: bool = True) -> list[Notice]:
         for corr in rep.corrections:
             if corr["who"] != WATCH:
                 continue
-            acted = any(h.who not in (WATCH, SYSTEM) and h.at > corr["at"] for h in rep.history) or any(
-                c["who"] != WATCH and c["seq"] > corr["seq"] for c in rep.corrections
-            )
+            acted = any(
+                h.who not in (WATCH, SYSTEM) and h.at > corr["at"] for h in rep.history
+            ) or any(c["who"] != WATCH and c["seq"] > corr["seq"] for c in rep.corrections)
             if pending_only and (acted or rep.status != "published"):
                 continue
             out.append(

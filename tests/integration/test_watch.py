@@ -106,7 +106,8 @@ def test_watch_once_corrects_the_contradicted_claim_once(tmp_path: Path) -> None
     consumed = [json.loads(line) for line in log.read_text().splitlines()]
     consumed = [e for e in consumed if e["event"] == "watch.event"]
     assert [(e["log"], e["cursor"]) for e in consumed] == [
-        ("mirror", 1), *(("publication", i) for i in range(1, 5))
+        ("mirror", 1),
+        *(("publication", i) for i in range(1, 5)),
     ]
     assert any(json.loads(x)["event"] == "watch.notification" for x in log.read_text().splitlines())
     listed = run_cli("review", "list", env=_env(home)).stdout
