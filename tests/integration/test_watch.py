@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from memory.events import SqliteOffsets
-from memory.publication import record_run, store_for
+from memory.events import SqliteEventLog, SqliteOffsets
+from memory.publication import PublicationRecord, record_run, store_for
 from memory.publication.notices import WATCH
 from memory.run import RunRecord
 from tests.conftest import REPO, run_cli
@@ -43,16 +43,22 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
+def _publish(tmp_path: Path, home: Path) -> PublicationRecord:
+    """The published report: C1 (SMoES's own TTFT result) was not confirmed by another
+    source; C2 and C3 were."""
+    state = sample_state(tmp_path)  # AUTO_APPROVE: published directly
+    state["verifications"][0] = sample_state(tmp_path, verified=0)["verifications"][0]
+    rec = record_run(RunRecord.from_state(state), home / "publications.sqlite")
+    assert rec.status == "published" and rec.version == 1
+    return rec
+
+
 def _setup(tmp_path: Path) -> tuple[Path, str]:
     """A published report (its claim C1 not verified by any source), then the later paper
     ingested into the mirror with `sovereign mirror ingest`."""
     home = tmp_path / "home"
     home.mkdir(parents=True)
-    state = sample_state(tmp_path)  # AUTO_APPROVE: published directly
-    # C1 (SMoES's own TTFT result) was not confirmed by another source; C2 and C3 were
-    state["verifications"][0] = sample_state(tmp_path, verified=0)["verifications"][0]
-    rec = record_run(RunRecord.from_state(state), home / "publications.sqlite")
-    assert rec.status == "published" and rec.version == 1
+    rec = _publish(tmp_path, home)
     feed = tmp_path / "later.jsonl"
     feed.write_text(json.dumps(LATER_PAPER) + "\n", encoding="utf-8")
     done = run_cli("mirror", "ingest", str(feed), env=_env(home))
@@ -165,3 +171,33 @@ def test_sigkill_then_restart_reaches_the_same_end_state(
     assert SqliteOffsets(home / "publications.sqlite").get("watch", "mirror") == 0
     _watch(home, "--once", "--site", str(home / "site"))
     assert _end_state(home, report_id) == uninterrupted
+
+
+def test_online_polling_brings_the_newest_submissions_to_the_watch(tmp_path: Path) -> None:
+    """`--category` polls arXiv's newest submissions (here the mirror's HTTP stand-in speaking
+    the arXiv API) into the local mirror; the polled later paper then corrects the report."""
+    from memory.mirror.ingest import ingest
+    from memory.mirror.server import start_background
+
+    upstream = tmp_path / "arxiv.db"
+    feed = tmp_path / "newest.jsonl"
+    feed.write_text(json.dumps(LATER_PAPER) + "\n", encoding="utf-8")
+    fixtures = REPO / "tests" / "fixtures" / "mirror" / "listing_small.jsonl"
+    ingest(upstream, [fixtures, feed], progress=False)
+    home = tmp_path / "home"
+    report_id = _publish(tmp_path, home).report_id
+    handle = start_background(upstream)
+    try:
+        env = {**_env(home), "SOVEREIGN_ARXIV_ONLINE_URL": handle.query_url,
+               "SOVEREIGN_ARXIV_DELAY_S": "0"}  # fmt: skip
+        done = run_cli("watch", "--once", "--category", "cs.CL", "--max-results", "3", env=env)
+    finally:
+        handle.close()
+    assert done.returncode == 0, done.stderr
+    assert "new or updated paper(s) from arXiv's newest submissions" in done.stderr
+    polled = SqliteEventLog(home / "mirror.db", "mirror").read_after(0)
+    assert "2607.01234" in {e.subject for e in polled} and len(polled) <= 3
+    rep = store_for(home / "publications.sqlite").get(report_id)
+    assert [c["what"] for c in rep.corrections] == [
+        f"claim C1 (mirror#{next(e.cursor for e in polled if e.subject == '2607.01234')})"
+    ]
