@@ -201,3 +201,33 @@ def test_online_polling_brings_the_newest_submissions_to_the_watch(tmp_path: Pat
     assert [c["what"] for c in rep.corrections] == [
         f"claim C1 (mirror#{next(e.cursor for e in polled if e.subject == '2607.01234')})"
     ]
+
+
+def test_long_running_watch_picks_up_a_later_ingest_and_stops_on_sigterm(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    report_id = _publish(tmp_path, home).report_id
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "watch", "--interval", "1"],
+        cwd=REPO, env=_env(home), stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        assert "watch: consumed 2 event(s)" in proc.stderr.readline()  # the publication events
+        feed = tmp_path / "later.jsonl"
+        feed.write_text(json.dumps(LATER_PAPER) + "\n", encoding="utf-8")
+        assert run_cli("mirror", "ingest", str(feed), env=_env(home)).returncode == 0
+        lines = []
+        for line in proc.stderr:  # one line per poll; the ingest's paper arrives in one of them
+            lines.append(line)
+            if "1 claim status change(s)" in line or len(lines) > 300:
+                break  # (300 polls: the watch never saw the paper; fail below, do not hang)
+        assert "1 claim status change(s) in 1 report(s)" in lines[-1]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()
+    assert len(store_for(home / "publications.sqlite").get(report_id).corrections) == 1

@@ -151,3 +151,35 @@ def test_support_still_wins_over_a_later_contradiction(tmp_path: Path, status: s
         assert change is None
     else:
         assert change is not None and change.after.status == "contradicted"
+
+
+def test_a_stored_full_text_is_an_event_and_the_watch_reads_its_paragraphs(
+    tmp_path: Path,
+) -> None:
+    from memory.fulltext import FullText
+    from memory.fulltext.model import Paragraph
+    from memory.mirror import fulltext_db
+    from memory.mirror.fulltext_db import sha256
+
+    path = tmp_path / "mirror.db"
+    conn = db.connect(path, create=True)
+    doc = FullText(source_format="unarxive", paragraphs=[
+        Paragraph(id="p0", index=0, text="We re-run SMoES on MMMU."),
+        Paragraph(id="p1", index=1, text="TTFT rises by 4%."),
+    ])  # fmt: skip
+    key = ("2607.01234", 1, "unarxive")
+    assert fulltext_db.put(conn, doc, key, sha256(b"v1"), "test") == "inserted"
+    assert fulltext_db.put(conn, doc, key, sha256(b"v1"), "test") == "unchanged"  # no event
+    conn.commit()
+    conn.close()
+    (event,) = SqliteEventLog(path, "mirror").read_after(0)
+    assert (event.kind, event.subject, event.payload) == (
+        "fulltext.new", "2607.01234", {"version": 1, "format": "unarxive"},
+    )  # fmt: skip
+    from graph.watch.sources import MirrorPapers
+
+    mirror = MirrorPapers(path)
+    try:
+        assert mirror.paragraphs(event) == ["We re-run SMoES on MMMU.", "TTFT rises by 4%."]
+    finally:
+        mirror.close()
