@@ -119,18 +119,18 @@ class Settings(BaseSettings):
 
     # --- events and `sovereign watch` -------------------------------------------------------
     watch_interval_s: float = Field(
-        60.0, gt=0, description="Seconds between `sovereign watch` polls of the event logs."
+        60.0, gt=0, description="Seconds between the watch's polls of the event logs."
     )
     watch_categories: list[str] = Field(
         default_factory=list,
-        description="arXiv categories whose newest submissions `sovereign watch` polls online "
+        description="arXiv categories whose newest submissions the watch polls online "
         "(none: no polling).",
     )
     watch_poll_results: int = Field(
         50, ge=1, le=2000, description="Newest submissions read per category and poll."
     )
     site_dir: Path | None = Field(
-        None, description="Public site `sovereign watch` rebuilds when a report changes."
+        None, description="Public site the watch rebuilds when a report changes."
     )
 
     # --- logging -------------------------------------------------------------------------------
