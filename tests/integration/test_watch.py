@@ -26,6 +26,8 @@ from memory.run import RunRecord
 from tests.conftest import REPO, run_cli
 from tests.pub_samples import sample_state
 
+pytestmark = pytest.mark.integration
+
 LATER_PAPER = {
     "id": "2607.01234",
     "title": "SMoES revisited: latency of soft expert routing",
