@@ -77,7 +77,7 @@ def reverify_claim(
         evidence_doc(papers[v.doc_id], 0.0, []) for v in earlier if v.doc_id in papers
     ]
     docs.append(doc)
-    method = old.method if old else str(getattr(verifier, "name", "verifier"))
+    method = str(getattr(verifier, "name", "verifier"))  # the verifier that decided now
     after = aggregate(claim, docs, [*earlier, verdict], method, subject_names(claim, papers))
     return None if after.status == before else StatusChange(claim, before, after, paper)
 
