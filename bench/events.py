@@ -41,7 +41,7 @@ def one(source: Path, db_path: Path, with_events: bool) -> tuple[float, int, int
         ingest(db_path, [source], progress=False, parse_process=False)
         cpu = time.process_time() - cpu0
     finally:
-        events.append = _append  # type: ignore[assignment]
+        events.append = _append
     return cpu, SqliteEventLog(db_path, "mirror").head(), db_path.stat().st_size
 
 

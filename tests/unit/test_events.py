@@ -159,7 +159,7 @@ def test_a_stored_full_text_is_an_event_and_the_watch_reads_its_paragraphs(
     from memory.fulltext import FullText
     from memory.fulltext.model import Paragraph
     from memory.mirror import fulltext_db
-    from memory.mirror.fulltext_db import sha256
+    from memory.mirror.fulltext_db import StoredFormat, sha256
 
     path = tmp_path / "mirror.db"
     conn = db.connect(path, create=True)
@@ -167,7 +167,7 @@ def test_a_stored_full_text_is_an_event_and_the_watch_reads_its_paragraphs(
         Paragraph(id="p0", index=0, text="We re-run SMoES on MMMU."),
         Paragraph(id="p1", index=1, text="TTFT rises by 4%."),
     ])  # fmt: skip
-    key = ("2607.01234", 1, "unarxive")
+    key: tuple[str, int, StoredFormat] = ("2607.01234", 1, "unarxive")
     assert fulltext_db.put(conn, doc, key, sha256(b"v1"), "test") == "inserted"
     assert fulltext_db.put(conn, doc, key, sha256(b"v1"), "test") == "unchanged"  # no event
     conn.commit()
