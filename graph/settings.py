@@ -117,13 +117,29 @@ class Settings(BaseSettings):
     max_claims: int = Field(20, ge=1, le=200, description="Claims kept per run, at most.")
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
 
+    # --- events and `sovereign watch` -------------------------------------------------------
+    watch_interval_s: float = Field(
+        60.0, gt=0, description="Seconds between the watch's polls of the event logs."
+    )
+    watch_categories: list[str] = Field(
+        default_factory=list,
+        description="arXiv categories whose newest submissions the watch polls online "
+        "(none: no polling).",
+    )
+    watch_poll_results: int = Field(
+        50, ge=1, le=2000, description="Newest submissions read per category and poll."
+    )
+    site_dir: Path | None = Field(
+        None, description="Public site the watch rebuilds when a report changes."
+    )
+
     # --- logging -------------------------------------------------------------------------------
     log_file: Path | None = Field(None, description="Write structlog JSON events here too.")
     log_level: str = Field(
         "INFO", description="Lowest level of transcript events: " + ", ".join(LOG_LEVELS) + "."
     )
 
-    @field_validator("home", "mirror_db", "log_file", mode="after")
+    @field_validator("home", "mirror_db", "log_file", "site_dir", mode="after")
     @classmethod
     def _expand(cls, v: Path | None) -> Path | None:
         return v.expanduser() if v is not None else None

@@ -55,6 +55,12 @@ def _about(doc: EvidenceDoc, names: Iterable[str]) -> bool:
     return any(_mentions(n, text) for n in names)
 
 
+def about(doc: EvidenceDoc, names: Iterable[str]) -> bool:
+    """Whether the document names one of `names` (whole words): only such a source decides a
+    claim about them."""
+    return _about(doc, names)
+
+
 PASSAGES_PER_CLAIM = 8  # full-text paragraphs of other sources read per claim
 PASSAGES_PER_DOC = 2  # of which at most this many per source join its evidence
 
@@ -79,7 +85,7 @@ def body_evidence(claim: Claim, memory: Any, others: list[str]) -> dict[str, lis
     return grouped
 
 
-def _evidence_doc(paper: Paper, score: float, body: list[Passage]) -> EvidenceDoc:
+def evidence_doc(paper: Paper, score: float, body: list[Passage]) -> EvidenceDoc:
     sentences = paper.sentences()
     locations = ["Abstract"] * len(sentences)
     for passage in body:
@@ -115,7 +121,7 @@ def evidence_for(claim: Claim, memory: Any, papers: dict[str, Paper], k: int) ->
             continue
         if any(d.doc_id == hit.source_id for d in docs):
             continue
-        docs.append(_evidence_doc(paper, float(hit.score), body.get(hit.source_id, [])))
+        docs.append(evidence_doc(paper, float(hit.score), body.get(hit.source_id, [])))
     return docs
 
 

@@ -23,6 +23,7 @@ from graph.runner import resume_run
 from graph.settings import Settings
 from graph.site.builder import build_site
 from memory.errors import UserError
+from memory.publication.notices import notices
 from memory.publication.pending import paused_runs
 from memory.publication.runview import report_id_for, unanswered
 from memory.publication.service import apply_decision, correct, store_for
@@ -68,9 +69,18 @@ def _review_list(args: argparse.Namespace, settings: Settings) -> int:
             f"report: {paused.report_path or '-'}"
         )
         shown += 1
+    shown += _list_notices(store)
     if not shown:
         print("no reports awaiting owner review" if not args.all else "no reports recorded")
     return 0
+
+
+def _list_notices(store: PublicationStore) -> int:
+    """Owner notifications from `sovereign watch`: published claims a later paper changed."""
+    found = notices(store)
+    for n in found:
+        print(f"{n.report_id}  notification  correction #{n.seq} {n.what}: {n.why}")
+    return len(found)
 
 
 def _resume_graph(thread_id: str, decision: dict[str, str], settings: Settings) -> None:

@@ -14,9 +14,10 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from memory import events
 from memory.errors import UserError
 from memory.mirror.records import MirrorRecord
 
@@ -104,6 +105,7 @@ class UpsertCounts:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    changed: list[events.NewEvent] = field(default_factory=list)  # appended to the event log
 
 
 def connect(
@@ -123,7 +125,7 @@ def connect(
     conn.execute("PRAGMA cache_size=-65536")
     if create:
         conn.execute("PRAGMA journal_mode=OFF" if unjournaled else "PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA + _FULLTEXT_SCHEMA)
+        conn.executescript(_SCHEMA + _FULLTEXT_SCHEMA + events.EVENTS_SCHEMA)
         conn.execute(  # the migration from schema 1 is the additive script above
             "INSERT INTO meta(key, value) VALUES('schema_version', ?) ON CONFLICT(key) "
             "DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < ?",
@@ -301,7 +303,8 @@ _PAPERS_INSERT = (
 
 
 def upsert(conn: sqlite3.Connection, rows: Iterable[Prepared]) -> UpsertCounts:
-    """Insert or update prepared records by arXiv id inside the caller's transaction."""
+    """Insert or update prepared records by arXiv id inside the caller's transaction, with one
+    event per new or updated paper in the same transaction (`memory.events`)."""
     counts = UpsertCounts()
     batch: dict[str, Prepared] = {}
     for item in rows:
@@ -348,11 +351,13 @@ def upsert(conn: sqlite3.Connection, rows: Iterable[Prepared]) -> UpsertCounts:
             )
             counts.updated += 1
             replaced_rows.append((rid, *paper_row))
+            counts.changed.append((events.PAPER_UPDATED, arxiv_id, {"version": paper_row[1]}))
         else:
             rid = next_rid
             next_rid += 1
             counts.inserted += 1
             new_rows.append((rid, *paper_row))
+            counts.changed.append((events.PAPER_NEW, arxiv_id, {"version": paper_row[1]}))
         fts_rows.append((rid, *fts_values))
     if replaced_rows:
         conn.executemany(f"INSERT OR REPLACE INTO {_PAPERS_INSERT}", replaced_rows)
@@ -367,4 +372,5 @@ def upsert(conn: sqlite3.Connection, rows: Iterable[Prepared]) -> UpsertCounts:
         f"INSERT INTO papers_fts(rowid, {', '.join(FTS_COLUMNS)}) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
         fts_rows,
     )
+    events.append(conn, counts.changed)  # same transaction as the rows they announce
     return counts

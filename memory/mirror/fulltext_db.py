@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from memory import events
 from memory.fulltext import FullText
 
 ROWID_SHIFT = 1 << 20
@@ -134,6 +135,8 @@ def put(
             (*values, fid),
         )
     _index(conn, fid, doc)
+    payload = {"version": version, "format": fmt}
+    events.append(conn, [(events.FULLTEXT_NEW, arxiv_id, payload)])  # same transaction
     return "inserted" if old is None else "updated"
 
 

@@ -59,6 +59,30 @@ def to_record(stored: StoredReport) -> PublicationRecord:
     )
 
 
+def _store_version(store: PublicationStore, run: RunView) -> int:
+    """The run's documents as a new version, unless the latest version has the same digest
+    (recording the same run twice changes nothing); returns the version number."""
+    provenance = build_provenance(run)
+    manifest = build_manifest(run, provenance)
+    digest_doc = {**manifest, "submitted_at": None}
+    digest = sha256_text(canonical_json([digest_doc, provenance, run.markdown]))
+    record = run.record
+    return store.add_version(
+        run.report_id, record.run_id, digest, record.state_json(), manifest, provenance,
+        run.markdown,
+    )  # fmt: skip
+
+
+def record_revision(
+    store: PublicationStore, stored: StoredReport, record: RunRecord, info: RunInfo | None
+) -> PublicationRecord:
+    """A recorded report revised after publication (`sovereign watch` re-verified a claim):
+    its documents rebuilt from the revised run, tier and levels re-derived, the stored
+    report.md kept (it is what was published). The status is untouched; idempotent."""
+    _store_version(store, RunView(record, info, stored.markdown))
+    return to_record(store.get(stored.report_id))
+
+
 def record_run(record: RunRecord, db_path: Path, info: RunInfo | None = None) -> PublicationRecord:
     """Store a run and apply the publication policy. `info` is what the run's services said
     they were (beats the requested settings in the documents). Idempotent: recording the same
@@ -67,15 +91,8 @@ def record_run(record: RunRecord, db_path: Path, info: RunInfo | None = None) ->
     run = RunView.of(record, info)
     if reason := unanswered(record):
         raise UserError(f"run {record.run_id} did not answer its question ({reason}); not recorded")
-    provenance = build_provenance(run)
-    manifest = build_manifest(run, provenance)
     store = store_for(db_path)
-    digest_doc = {**manifest, "submitted_at": None}
-    digest = sha256_text(canonical_json([digest_doc, provenance, run.markdown]))
-    report_id, markdown = run.report_id, run.markdown
-    store.add_version(
-        report_id, record.run_id, digest, record.state_json(), manifest, provenance, markdown
-    )
+    _store_version(store, run)
     current = store.status(run.report_id)
     # only the first recording applies the policy: an owner's rejection is never undone by
     # recording the run again

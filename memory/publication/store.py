@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from memory import events
 from memory.errors import UserError
 from memory.run import RunRecord
 
@@ -119,6 +120,7 @@ class PublicationStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._conn() as conn:
             conn.executescript(_SCHEMA)
+            events.ensure(conn)  # the publication event log lives beside its records
 
     @contextmanager
     def _conn(self) -> Iterator[sqlite3.Connection]:
@@ -169,6 +171,8 @@ class PublicationStore:
                     markdown,
                 ),
             )
+            kind = events.RUN_FINISHED if version == 1 else events.REPORT_VERSION
+            events.append(conn, [(kind, report_id, {"run_id": run_id, "version": version})])
             return version
 
     def set_status(
@@ -187,6 +191,10 @@ class PublicationStore:
                 "VALUES (?,?,?,?,?,?)",
                 (report_id, status, decision, who, now_iso(), note),
             )
+            owner = decision in ("approve", "reject", "retract")
+            kind = events.OWNER_DECISION if owner else events.REPORT_STATUS
+            payload = {"status": status, "decision": decision, "who": who}
+            events.append(conn, [(kind, report_id, payload)])
 
     def add_correction(self, report_id: str, who: str, what: str, why: str, kind: str) -> int:
         if not (who.strip() and what.strip() and why.strip()):
@@ -198,6 +206,8 @@ class PublicationStore:
                 "INSERT INTO corrections(report_id, kind, who, at, what, why) VALUES (?,?,?,?,?,?)",
                 (report_id, kind, who, now_iso(), what, why),
             )
+            payload = {"kind": kind, "who": who, "what": what}
+            events.append(conn, [(events.REPORT_CORRECTION, report_id, payload)])
             return int(cur.lastrowid or 0)
 
     # --- reads ----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 RUN_FOR_REAL = {
     "mirror ingest", "mirror stats", "mirror serve", "memory index", "memory stats",
     "memory search", "research", "show", "list", "resume", "review",
-    "correct", "site build", "site serve", "llm check", "eval scifact",
+    "correct", "site build", "site serve", "llm check", "eval scifact", "watch",
 }  # fmt: skip
 HELP_ONLY = {
     "eval train-verifier", "eval train-stance", "eval scitab", "eval train-scitab", "llm serve",
@@ -278,3 +278,17 @@ def test_a_missing_paper_is_reported_and_kept_out_of_review(home: Path) -> None:
 def test_research_prints_no_traceback(home: Path) -> None:
     done = sovereign(home, "research", QUANT_Q, "--run-id", "quiet")
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+
+
+def test_watch_once_drains_the_logs_and_status_shows_no_lag(home: Path) -> None:
+    """The README's `sovereign watch` lines (the acceptance test is tests/integration/
+    test_watch.py): one drain consumes every event the ingest appended."""
+    before = sovereign(home, "watch", "--status")
+    assert before.returncode == 0, before.stderr
+    head = int(re.search(r"mirror: cursor \d+, head (\d+)", before.stdout)[1])  # type: ignore[index]
+    assert head > 0  # the fixture's ingest appended one event per paper
+    done = sovereign(home, "watch", "--once")
+    assert done.returncode == 0, done.stderr
+    assert "watch: consumed" in done.stderr
+    after = sovereign(home, "watch", "--status")
+    assert f"mirror: cursor {head}, head {head}, lag 0" in after.stdout
