@@ -21,9 +21,11 @@ from graph.services import Services
 from graph.settings import Settings
 from graph.state import new_run_id
 from graph.transcript import attach_run
+from memory import homelock
 from memory.errors import UserError
 from memory.publication.runview import report_id_for
 
+SQLITE_BUSY_S = 60.0
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -41,7 +43,8 @@ def checkpointer(settings: Settings) -> Iterator[Any]:
 
     path = settings.checkpoint_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
+    # other processes write the same file: wait for their transactions instead of failing
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=SQLITE_BUSY_S)
     try:
         yield SqliteSaver(conn)
     finally:
@@ -104,6 +107,7 @@ def run_research(
         "owner_review": owner_review,
     }
     attach_run(run_id, run_dir(out, settings, run_id))
+    homelock.set_label(f"run {run_id}")
     with checkpointer(settings) as saver:
         graph = build_graph(settings, checkpointer=saver, services=services)
         _stream(graph, payload, run_id, progress)
@@ -140,6 +144,7 @@ def resume_run(
             raise UserError(_not_resumable(run_id, settings))
         values = snap.values
         attach_run(run_id, run_dir(values.get("out_dir"), settings, run_id))
+        homelock.set_label(f"run {run_id}")
         paused = any(task.interrupts for task in snap.tasks or [])
         if paused:
             if decision is None:
