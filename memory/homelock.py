@@ -153,3 +153,18 @@ def held_here(store_dir: Path) -> bool:
     """Whether this process holds the lock of `store_dir`."""
     with _GUARD:
         return str(lock_path_for(store_dir).resolve()) in _HELD
+
+
+class Held:
+    """`with Held(store_dir):` holds the lock of `store_dir` for the block (re-entrant)."""
+
+    def __init__(self, store_dir: Path, wait_s: float | None = None) -> None:
+        self.store_dir = Path(store_dir)
+        self.wait_s = wait_s
+
+    def __enter__(self) -> Held:
+        acquire(self.store_dir, wait_s=self.wait_s)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        release(self.store_dir)
