@@ -16,7 +16,7 @@ import pytest
 
 from memory import homelock
 from memory.errors import UserError
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 
 HOLD = """
 import sys, time
@@ -111,3 +111,15 @@ def test_reentrant_across_threads_and_released_by_the_last(tmp_path: Path) -> No
     free = subprocess.run(probe[:3] + [str(store)], input="", capture_output=True, text=True,
                           env=env, cwd=REPO)  # fmt: skip
     assert free.returncode == 0 and free.stdout.strip() == "held"
+
+
+def test_memory_search_on_a_busy_home_fails_with_one_line(
+    tmp_path: Path, holder: subprocess.Popen[str]
+) -> None:
+    """A read-only command opens the client too, so it waits as well; --no-wait: one line."""
+    env = {**os.environ, "SOVEREIGN_HOME": str(tmp_path / "home")}
+    done = run_cli("--no-wait", "memory", "search", "expert routing", env=env, timeout=300)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sovereign: home busy: run holder-run")
+    assert f"pid {holder.pid}" in lines[0] and "Traceback" not in done.stderr
