@@ -54,9 +54,7 @@ def _escalated_run(settings: Any, run_id: str) -> str:
     return run_id
 
 
-def _review(
-    home: Path, *args: str, crash: str | None = None
-) -> subprocess.CompletedProcess[str]:
+def _review(home: Path, *args: str, crash: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SOVEREIGN_HOME": str(home)}
     env.pop("SOVEREIGN_TEST_CRASH_AT", None)
     if crash:

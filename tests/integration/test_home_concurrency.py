@@ -88,7 +88,9 @@ def _records(home: Path) -> dict[str, Any]:
             kinds: dict[str, str] = {}
             for start in range(0, len(ids), 200):
                 got = col.get(ids=ids[start : start + 200], include=["embeddings", "metadatas"])
-                for rid, vec, meta in zip(got["ids"], got["embeddings"], got["metadatas"]):
+                for rid, vec, meta in zip(
+                    got["ids"], got["embeddings"], got["metadatas"], strict=True
+                ):
                     assert vec is not None and len(vec) == col.metadata["dim"], rid
                     kinds[rid] = str(meta["kind"])
             hits = col.query(query_embeddings=[list(got["embeddings"][0])], n_results=len(ids))
