@@ -81,8 +81,8 @@ def _assert_agree(settings: Any, run_id: str, decision: str, site: Path) -> None
     report = (run_dir / "report.md").read_text(encoding="utf-8")
     assert f"Owner decision: {decision} by lead: checked twice" in report
     assert rep.markdown == report, "the store's latest version differs from report.md"
-    assert rep.record().owner_decision is not None
-    assert rep.record().owner_decision.decision == decision
+    owner = rep.record().owner_decision
+    assert owner is not None and owner.decision == decision
     assert [d.decision for d in all_recorded(settings.publications_path)] == [decision]
     assert build_site(store, site).reports == (1 if status == "published" else 0)
 

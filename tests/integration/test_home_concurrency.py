@@ -80,10 +80,11 @@ def _records(home: Path) -> dict[str, Any]:
 
     store = home / "chroma"
     with homelock.Held(store, wait_s=0):  # the runs are over: nobody else may hold it
-        client = chromadb.PersistentClient(str(store), ChromaSettings(anonymized_telemetry=False))
+        settings = ChromaSettings(anonymized_telemetry=False)
+        client: Any = chromadb.PersistentClient(str(store), settings)
         try:
             (listed,) = client.list_collections()
-            col = client.get_collection(listed.name)
+            col: Any = client.get_collection(listed.name)
             ids = col.get(include=[])["ids"]
             kinds: dict[str, str] = {}
             for start in range(0, len(ids), 200):
