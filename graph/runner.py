@@ -10,6 +10,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,9 +22,13 @@ from graph.services import Services
 from graph.settings import Settings
 from graph.state import new_run_id
 from graph.transcript import attach_run
+from memory import homelock
 from memory.errors import UserError
+from memory.publication import decisions
+from memory.publication.decisions import Decision
 from memory.publication.runview import report_id_for
 
+SQLITE_BUSY_S = 60.0
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -41,7 +46,8 @@ def checkpointer(settings: Settings) -> Iterator[Any]:
 
     path = settings.checkpoint_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), check_same_thread=False)
+    # other processes write the same file: wait for their transactions instead of failing
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=SQLITE_BUSY_S)
     try:
         yield SqliteSaver(conn)
     finally:
@@ -104,6 +110,7 @@ def run_research(
         "owner_review": owner_review,
     }
     attach_run(run_id, run_dir(out, settings, run_id))
+    homelock.set_label(f"run {run_id}")
     with checkpointer(settings) as saver:
         graph = build_graph(settings, checkpointer=saver, services=services)
         _stream(graph, payload, run_id, progress)
@@ -140,6 +147,7 @@ def resume_run(
             raise UserError(_not_resumable(run_id, settings))
         values = snap.values
         attach_run(run_id, run_dir(values.get("out_dir"), settings, run_id))
+        homelock.set_label(f"run {run_id}")
         paused = any(task.interrupts for task in snap.tasks or [])
         if paused:
             if decision is None:
@@ -147,12 +155,29 @@ def resume_run(
                     f"run {run_id} awaits the owner's review: "
                     f"sovereign review {run_id} --approve|--reject --note '...'"
                 )
+            decision = standing_decision(run_id, decision, settings).resume()
             _stream(graph, Command(resume=decision), run_id, progress)
         elif snap.next:
             _stream(graph, None, run_id, progress)
         elif decision is not None:
             raise UserError(f"run {run_id} is not waiting for an owner decision")
         return _snapshot(graph, run_id)
+
+
+def standing_decision(run_id: str, asked: dict[str, Any], settings: Settings) -> Decision:
+    """The owner's decision on the run, recorded before anything acts on it (see
+    memory.publication.decisions); a different one recorded earlier is refused."""
+    wanted = Decision(
+        run_id=run_id,
+        decision=str(asked.get("decision")),
+        note=str(asked.get("note", "")),
+        who=str(asked.get("who") or "owner"),
+        at=str(asked.get("at") or datetime.now(UTC).isoformat()),
+    )
+    stands = decisions.record(settings.publications_path, wanted)
+    stands.refuse(wanted.decision)
+    decisions.crash_point("decision-recorded")
+    return stands
 
 
 def _not_resumable(run_id: str, settings: Settings) -> str:

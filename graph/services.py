@@ -191,7 +191,11 @@ class Services:
         if s.chroma_url:
             memory: MemoryBackend = VectorMemory(embedder, url=s.chroma_url, namespace="arxiv")
         else:
-            memory = VectorMemory(embedder, path=s.chroma_path, namespace="arxiv")
+            embedded = VectorMemory(
+                embedder, path=s.chroma_path, namespace="arxiv", wait_s=s.home_wait_s
+            )
+            self._closers.append(embedded.close)  # lets other processes have the home
+            memory = embedded
         return memory
 
     def _default_fulltext(self) -> FullTextBackend:

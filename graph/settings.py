@@ -35,6 +35,12 @@ class Settings(BaseSettings):
 
     # --- storage -----------------------------------------------------------------------------
     home: Path = Field(default_factory=_default_home, description="Root for all local state.")
+    home_wait_s: float | None = Field(
+        None,
+        ge=0,
+        description="Seconds to wait while another process uses this home's embedded vector "
+        "memory (one process at a time); unset waits as long as it takes, 0 fails at once.",
+    )
 
     # --- arXiv ---------------------------------------------------------------------------------
     arxiv_mode: Literal["auto", "mirror", "online"] = Field(

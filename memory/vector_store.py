@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from memory import homelock
 from memory.embeddings import Embedder, EmbeddingConfig, embedder_from_config
 from memory.errors import ServiceUnavailable, UserError
 from memory.fulltext.model import FullTextPassage
@@ -58,7 +59,11 @@ class VectorMemory:
         url: str | None = None,
         namespace: str = "arxiv",
         collection: str | None = None,
+        wait_s: float | None = None,
     ) -> None:
+        """Embedded (`path`): this process holds the home's lock until `close` (see
+        memory.homelock); another process using the same home waits up to `wait_s` seconds
+        (None: as long as it takes) or fails with one line."""
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -67,8 +72,23 @@ class VectorMemory:
         self.embedder = embedder
         self.namespace = namespace
         self.location = str(path or url)
-        self._client: Any
+        self._client: Any = None
+        self._locked: Path | None = None
         chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        if path is not None:
+            homelock.acquire(Path(path), wait_s=wait_s)
+            self._locked = Path(path)
+        try:
+            self._open(chromadb, chroma_settings, path, url)
+            self._open_collection(collection, embedder, namespace)
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(
+        self, chromadb: Any, chroma_settings: Any, path: Path | None, url: str | None
+    ) -> None:
+        """The client: embedded over `path` (the caller holds its lock), else over HTTP."""
         try:
             if path is not None:
                 Path(path).mkdir(parents=True, exist_ok=True)
@@ -89,6 +109,9 @@ class VectorMemory:
             raise
         except Exception as exc:
             raise ServiceUnavailable(f"cannot open Chroma at {self.location}: {exc}") from exc
+
+    def _open_collection(self, collection: str | None, embedder: Embedder, namespace: str) -> None:
+        """This namespace's collection for this embedder (refused if it holds another's)."""
         self.collection_name = collection or collection_name(
             namespace, embedder.model_id, embedder.dim
         )
@@ -115,7 +138,20 @@ class VectorMemory:
         url = settings.chroma_url
         if url:
             return cls(emb, url=url, namespace=namespace)
-        return cls(emb, path=Path(settings.chroma_path), namespace=namespace)
+        wait_s = getattr(settings, "home_wait_s", None)
+        return cls(emb, path=Path(settings.chroma_path), namespace=namespace, wait_s=wait_s)
+
+    def close(self) -> None:
+        """Close the client, then let other processes have the home (embedded store)."""
+        client, self._client = self._client, None
+        close = getattr(client, "close", None)
+        try:
+            if callable(close):
+                close()
+        finally:
+            if self._locked is not None:
+                homelock.release(self._locked)
+                self._locked = None
 
     @contextmanager
     def _guard(self, what: str) -> Iterator[None]:

@@ -35,7 +35,8 @@ class VectorCache:
         self._db: sqlite3.Connection | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(path), check_same_thread=False)
+            # shared by every process of a home: wait out another's write, never fail on it
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
             self._db.execute("CREATE TABLE IF NOT EXISTS emb (k TEXT PRIMARY KEY, v BLOB)")
 
     def get(self, keys: Iterable[str]) -> dict[str, np.ndarray]:

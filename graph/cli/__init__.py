@@ -37,6 +37,12 @@ def build_parser() -> OneLineParser:
         action="store_true",
         help="also print the JSON transcript on stderr (always in each run's events.jsonl)",
     )
+    parser.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="fail at once when another process uses this home's vector memory, instead of "
+        "waiting for it (SOVEREIGN_HOME_WAIT_S=SECONDS waits at most that long)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in COMMAND_GROUPS:
         group.register(sub)
@@ -61,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        settings = load_settings(args.preset, home=args.home, log_file=args.log_file)
+        no_wait = {"home_wait_s": 0.0} if args.no_wait else {}
+        settings = load_settings(args.preset, home=args.home, log_file=args.log_file, **no_wait)
         _transcripts(settings, args.log_json)
         return int(args.func(args, settings) or 0)
     except UserError as exc:

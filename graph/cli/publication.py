@@ -14,21 +14,19 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from graph.cli.args import port
-from graph.runner import resume_run
+from graph.owner import decide, finish_pending
 from graph.settings import Settings
 from graph.site.builder import build_site
 from memory.errors import UserError
 from memory.publication.notices import notices
 from memory.publication.pending import paused_runs
 from memory.publication.runview import report_id_for, unanswered
-from memory.publication.service import apply_decision, correct, store_for
+from memory.publication.service import correct, store_for
 from memory.publication.store import STATUSES, PublicationStore
-from memory.run import OwnerDecision
 
 PAST = {"approve": "approved", "reject": "rejected"}
 
@@ -83,74 +81,23 @@ def _list_notices(store: PublicationStore) -> int:
     return len(found)
 
 
-def _resume_graph(thread_id: str, decision: dict[str, str], settings: Settings) -> None:
-    """Resume the paused thread with the owner's decision over the run's checkpoints."""
-    resume_run(thread_id, decision, settings)
-
-
-def _find_paused(ref: str, settings: Settings) -> str | None:
-    ref_up = ref.strip().upper()
-    for paused in paused_runs(Path(settings.checkpoint_path)):
-        if ref.strip() in (paused.run_id, paused.thread_id) or ref_up == report_id_for(
-            paused.run_id
-        ):
-            return paused.thread_id
-    return None
-
-
-def _decide_finished(
-    store: PublicationStore, report_id: str, decision: dict[str, str], settings: Settings
-) -> str:
-    """The owner's decision on a run with no graph waiting: the report and run.json are
-    rewritten with it when the run's files are still there, then the store applies it."""
-    from graph.nodes.publication import record_decision, recorded_info
-
-    if store.status(report_id) != "escalated":
-        raise UserError(
-            f"{report_id} is {store.status(report_id) or 'unrecorded'}, not awaiting owner review"
-        )
-    owner = OwnerDecision(
-        decision=decision["decision"],
-        note=decision["note"],
-        who=decision["who"],
-        at=datetime.now(UTC).isoformat(),
-    )
-    record = store.get(report_id).record().model_copy(update={"owner_decision": owner})
-    info = recorded_info(record)
-    if info is None:  # the run's files are gone: the store alone records the decision
-        return apply_decision(store, report_id, owner.decision, owner.note, owner.who)
-    return record_decision(record, info, settings.publications_path).status
-
-
 def _review(args: argparse.Namespace, settings: Settings) -> int:
+    if args.run != "list" and args.approve == args.reject:
+        raise UserError("give exactly one of --approve or --reject")
+    if args.run != "list" and not (args.note or "").strip():
+        raise UserError("--note is required: say why you approve or reject")
+    finish_pending(settings)  # a decision a killed process left half-applied, first
     if args.run == "list":
         return _review_list(args, settings)
-    if args.approve == args.reject:
-        raise UserError("give exactly one of --approve or --reject")
-    if not (args.note or "").strip():
-        raise UserError("--note is required: say why you approve or reject")
-    decision = {
-        "decision": "approve" if args.approve else "reject",
-        "note": args.note,
-        "who": _who(args),
-    }
-    store = store_for(settings.publications_path)
-    thread = _find_paused(args.run, settings)
-    if thread is not None:
-        print(f"resuming paused run {thread} with the owner's decision…", file=sys.stderr)
-        _resume_graph(thread, decision, settings)
-        report_id = store.resolve(thread)  # the graph's publish step recorded it
-        status = store.status(report_id)
-        if status == "escalated":  # the graph did not apply the decision: record it here
-            status = apply_decision(
-                store, report_id, decision["decision"], args.note, decision["who"]
-            )
-        how = "graph resumed from its owner-review interrupt"
-    else:
-        report_id = store.resolve(args.run)
-        status = _decide_finished(store, report_id, decision, settings)
-        how = "run had finished; decision recorded in the publication store"
-    print(f"{report_id} {PAST[decision['decision']]} by {decision['who']}: now {status} ({how})")
+    asked = {"decision": "approve" if args.approve else "reject", "note": args.note}
+    outcome = decide(args.run, {**asked, "who": _who(args)}, settings)
+    if outcome.decision.note != args.note or outcome.decision.who != _who(args):
+        print(f"the decision recorded earlier stands: {outcome.decision.note!r}", file=sys.stderr)
+    stands = outcome.decision
+    print(
+        f"{outcome.report_id} {PAST[stands.decision]} by {stands.who}: now {outcome.status} "
+        f"({outcome.how})"
+    )
     return 0
 
 
@@ -167,6 +114,7 @@ def _correct(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _site_build(args: argparse.Namespace, settings: Settings) -> int:
+    finish_pending(settings)
     out = Path(args.dir)
     try:
         summary = build_site(store_for(settings.publications_path), out, progress=True)
@@ -207,6 +155,7 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 def _site_serve(args: argparse.Namespace, settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    finish_pending(settings)
     with _site_dir(args.dir) as directory:
         if not args.dir or not (directory / "index.html").exists():
             try:

@@ -19,6 +19,7 @@ from graph.state import ResearchState
 from graph.transcript import attach_run
 from memory.errors import UserError
 from memory.publication import PublicationRecord, record_run
+from memory.publication.decisions import crash_point
 from memory.publication.runview import unanswered
 from memory.run import OwnerDecision, RunInfo, RunRecord
 
@@ -122,13 +123,14 @@ def owner_review(state: ResearchState, env: Env) -> dict[str, Any]:
         decision=decision["decision"],
         note=str(decision.get("note", "")),
         who=str(decision.get("who", "owner")),
-        at=datetime.now(UTC).isoformat(),
+        at=str(decision.get("at") or datetime.now(UTC).isoformat()),  # recorded: a replay is same
     ).model_dump(mode="json")
     env.log.info("decision", owner_decision=owner)
     record = RunRecord.from_state(dict(state, owner_decision=owner))
     _out_dir(state, env)
     info = recorded_info(record) or run_info(env)
     update = _record_publication(record, info, env, "owner_review", rewrite=True)
+    crash_point("store-applied")  # applied, but the graph's checkpoint not yet written
     update["owner_decision"] = owner
     return update
 
@@ -140,6 +142,7 @@ def record_decision(record: RunRecord, info: RunInfo, publications_path: Path) -
     review` for a run that finished without pausing (Python API, --no-owner-review)."""
     if record.report_path and Path(record.report_path).parent.is_dir():
         reporter.write(record, info, Path(record.report_path).parent)
+    crash_point("report-rewritten")
     return record_run(record, publications_path, info)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from memory.errors import UserError
+from memory.publication.decisions import crash_point
 from memory.publication.manifest import build_correction_record, build_manifest, build_provenance
 from memory.publication.runview import RunView, canonical_json, sha256_text, unanswered
 from memory.publication.store import PublicationStore, StoredReport
@@ -103,8 +104,8 @@ def record_run(record: RunRecord, db_path: Path, info: RunInfo | None = None) ->
             run.report_id, "escalated", SYSTEM, "; ".join(record.policy_reasons) or record.policy
         )
     decision = record.owner_decision
-    if decision and store.status(run.report_id) == "escalated":
-        apply_decision(store, run.report_id, decision.decision, decision.note, decision.who)
+    if decision:
+        settle(store, run.report_id, decision.decision, decision.note, decision.who)
     return to_record(store.get(run.report_id))
 
 
@@ -120,10 +121,24 @@ def apply_decision(
         raise UserError(f"{report_id} is {current or 'unrecorded'}, not awaiting owner review")
     if decision == "approve":
         store.set_status(report_id, "approved", who, note, "approve")
+        crash_point("store-approved")
         store.set_status(report_id, "published", who, "published after owner approval", "approve")
         return "published"
     store.set_status(report_id, "draft", who, note, "reject")
     return "draft"
+
+
+def settle(store: PublicationStore, report_id: str, decision: str, note: str, who: str) -> str:
+    """Bring the store to what the owner decided, from wherever an interrupted application
+    left it: escalated (nothing applied yet) or approved (killed before publishing). Any other
+    status is returned as it is (already applied, or not the owner's to decide)."""
+    current = store.status(report_id)
+    if current == "escalated":
+        return apply_decision(store, report_id, decision, note, who)
+    if current == "approved" and decision == "approve":
+        store.set_status(report_id, "published", who, "published after owner approval", "approve")
+        return "published"
+    return current or "unrecorded"
 
 
 def correct(
