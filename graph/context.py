@@ -28,7 +28,7 @@ CONTEXT_FIELDS = (
     "fulltext_sources",
     "max_claims",
 )
-SECRET_FIELDS = ("nim_api_key", "llm_api_key")
+SECRET_FIELDS = ("nim_api_key", "llm_api_key", "database_url")  # a URL may hold a password
 
 
 def _optional_field(name: str) -> tuple[Any, Any]:

@@ -129,9 +129,7 @@ class RequestQueue(ABC):
     def complete(self, request_id: int) -> QueuedRequest:
         return self._finish(request_id, "done", None)
 
-    def fail(
-        self, request_id: int, reason: str, retry_in_s: float | None = None
-    ) -> QueuedRequest:
+    def fail(self, request_id: int, reason: str, retry_in_s: float | None = None) -> QueuedRequest:
         """Record a failed attempt: requeued after `retry_in_s` when given and attempts are
         left, else failed for good with `reason`."""
         current = self.get(request_id)

@@ -88,8 +88,7 @@ class SqliteQueue(RequestQueue):
 
     def _ready_sql(self) -> str:
         return (
-            f"SELECT id FROM {TABLE} WHERE state = 'queued' AND not_before <= ? "
-            "ORDER BY id LIMIT 1"
+            f"SELECT id FROM {TABLE} WHERE state = 'queued' AND not_before <= ? ORDER BY id LIMIT 1"
         )
 
     def _hold(self, cur: Any, request_id: int) -> None:
