@@ -141,9 +141,9 @@ def queued_requests(settings: Settings) -> list[QueuedRequest]:
 def register(subparsers: Any) -> None:
     submit = subparsers.add_parser(
         "submit",
-        help="queue research requests for `sovereign worker`",
+        help="queue research requests for sovereign worker",
         description="Queue one question, or every line of --file (QUESTION or "
-        "QUESTION<TAB>PAPER), for `sovereign worker`; `sovereign list` shows their state.",
+        "QUESTION<TAB>PAPER), for sovereign worker; sovereign list shows their state.",
     )
     submit.add_argument("question", nargs="?", help="the research question (quote it)")
     submit.add_argument("--paper", help="arXiv id or title of the paper to analyse")
