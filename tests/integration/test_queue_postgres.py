@@ -1,7 +1,8 @@
-"""The acceptance test of the scale-out queue: two worker processes on one PostgreSQL queue
-(a real server on loopback), one SIGKILLed in the middle of a request. No request runs twice,
-none is lost. The workers run the real `Worker` loop around bench/queue.py's stand-in graph
-(a fixed sleep), which logs `start|end ID PID TIME` lines we read back."""
+"""The scale-out setup on a real PostgreSQL server (loopback, tests/postgres.py). The acceptance
+test: two worker processes on one queue, one SIGKILLed in the middle of a request; no request
+runs twice, none is lost (the workers run the real `Worker` loop around bench/queue.py's
+stand-in graph, a fixed sleep logging `start|end ID PID TIME` lines we read back). Then real
+research the same way, with checkpoints in PostgreSQL and vector memory in `chroma run`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import pytest
 
 from memory.queue import open_queue
 from tests.conftest import REPO
+from tests.integration.test_graph_cli import FIXTURE, FLEX_Q, QUANT_Q, sovereign
+from tests.integration.test_vector_server import chroma_url  # noqa: F401  (fixture)
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.integration
@@ -104,3 +107,72 @@ def test_two_workers_one_sigkilled_mid_request_lose_nothing_and_run_nothing_twic
     recovered = [e for e in events if e["event"] == "queue_recovered"]
     assert [e["request_id"] for e in recovered] == [lost]
     assert {e["event"] for e in events} >= {"queue_claimed", "queue_done", "queue_recovered"}
+
+
+def test_scale_out_research_on_postgres_and_chroma_server(
+    postgres_url: str,  # noqa: F811  (the fixture imported above)
+    chroma_url: str,  # noqa: F811  (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """The README's scale-out setup with real research: two workers, each with its own home
+    (as on two machines), sharing the queue and checkpoints in PostgreSQL and the vector
+    memory in `chroma run`. Worker A is SIGKILLed mid-run; worker B takes the other request,
+    then resumes A's run from A's last checkpoint (B never ran its first steps), reading
+    the papers A indexed in the shared Chroma."""
+    shared = {"SOVEREIGN_DATABASE_URL": postgres_url, "SOVEREIGN_CHROMA_URL": chroma_url,
+              "SOVEREIGN_MIRROR_DB": str(tmp_path / "mirror.db")}  # fmt: skip
+    home_a, home_b = tmp_path / "a", tmp_path / "b"
+    assert sovereign(home_a, "mirror", "ingest", str(FIXTURE), env_extra=shared).returncode == 0
+    for question in (FLEX_Q, QUANT_Q):
+        assert sovereign(home_a, "submit", question, env_extra=shared).returncode == 0
+    log_a, log_b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    env_a = {**os.environ, **shared, "SOVEREIGN_HOME": str(home_a), "SOVEREIGN_VERIFIER": "tfidf",
+             "SOVEREIGN_NODE_DELAY": "select_claims=120"}  # fmt: skip
+    a = subprocess.Popen(
+        [sys.executable, "-m", "graph.cli", "--log-file", str(log_a), "worker"],
+        cwd=REPO, env=env_a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for(lambda: _node_started(log_a, "resolve_paper"), "worker A's first request")
+        b = subprocess.Popen(
+            [sys.executable, "-m", "graph.cli", "--log-file", str(log_b), "worker",
+             "--until-empty", "--poll", "0.2"],
+            cwd=REPO,
+            env={**env_a, "SOVEREIGN_HOME": str(home_b), "SOVEREIGN_NODE_DELAY": ""},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        _wait_for(lambda: _node_started(log_a, "select_claims"), "worker A's select_claims", 240)
+        os.kill(a.pid, signal.SIGKILL)
+        a.wait(timeout=30)
+        out, err = b.communicate(timeout=400)
+        assert b.returncode == 0, out + err
+    finally:
+        for proc in (a, locals().get("b")):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    killed_run = next(e["run_id"] for e in _read(log_a) if e["event"] == "queue_claimed")
+    b_events = _read(log_b)
+    assert [e["run_id"] for e in b_events if e["event"] == "queue_recovered"] == [killed_run]
+    resumed = [e["node"] for e in b_events
+               if e["run_id"] == killed_run and e["event"] == "node_start"]  # fmt: skip
+    assert resumed[0] == "select_claims" and "resolve_paper" not in resumed
+    assert "write_report" in resumed
+    assert out.splitlines()[-1] == "worker done: 2 done, 0 failed, 0 retried"
+    listed = sovereign(home_a, "list", env_extra=shared)  # home A sees B's runs: one database
+    assert listed.returncode == 0, listed.stderr
+    runs, queue = listed.stdout.split("\nqueue (", 1)
+    assert killed_run in runs and len(runs.strip().splitlines()) == 3
+    states = [line.split()[2:4] for line in queue.splitlines()[2:]]
+    assert sorted(states) == [["done", "1/3"], ["done", "2/3"]]
+    assert (home_b / "runs" / killed_run / "report.md").exists()
+
+
+def _read(path: Path) -> list[dict[str, object]]:
+    if not path.exists():
+        return []
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def _node_started(log: Path, node: str) -> bool:
+    return any(e["event"] == "node_start" and e["node"] == node for e in _read(log))
