@@ -104,7 +104,7 @@ def measure(n_workers: int, args: argparse.Namespace, where: Path) -> dict[str, 
     if any(codes):
         raise SystemExit(f"a worker failed: exit codes {codes}")
     with open_queue(url, sqlite) as queue:
-        done = queue.list()
+        done = queue.requests()
     if {r.state for r in done} != {"done"} or any(r.attempts != 1 for r in done):
         raise SystemExit("not every request ran exactly once")
     span = max(r.finished_at or 0 for r in done) - min(r.started_at or 0 for r in done)
@@ -136,8 +136,10 @@ def bench(args: argparse.Namespace) -> int:
             print(f"  {n} worker(s): {r['rps']:.2f} requests/s over {r['span_s']:.2f} s "
                   f"(wall {r['wall_s']:.2f} s with start-up); speed-up x{speedup:.2f} "
                   f"vs {counts[0]}")  # fmt: skip
-    ideal = 1.0 / args.latency
-    print(f"  ideal per worker: {ideal:.2f} requests/s")
+    if args.latency > 0:
+        print(f"  ideal per worker: {1.0 / args.latency:.2f} requests/s")
+    else:
+        print("  latency 0: what the queue itself costs (claim, complete, recover per request)")
     return 0
 
 

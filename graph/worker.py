@@ -84,8 +84,8 @@ class Worker:
 
     def _step(self) -> bool:
         """Recover dead workers' requests, then run one request; False when none is ready."""
-        for request in self.queue.recover():
-            self._event("queue_recovered", request, reason=request.error)
+        for orphan in self.queue.recover():
+            self._event("queue_recovered", orphan, reason=orphan.error)
         request = self.queue.claim(worker_name())
         if request is None:
             return False

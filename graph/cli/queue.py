@@ -135,7 +135,7 @@ def queued_requests(settings: Settings) -> list[QueuedRequest]:
     if not settings.database_url and not settings.queue_path.exists():
         return []
     with open_settings_queue(settings) as queue:
-        return queue.list()
+        return queue.requests()
 
 
 def register(subparsers: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,7 @@ def table(rows: list[dict[str, Any]], statuses: list[str]) -> str:
     return aligned(head, body)
 
 
-def aligned(head: tuple[str, ...], body: list[tuple[str, ...]]) -> str:
+def aligned(head: tuple[str, ...], body: Sequence[tuple[str, ...]]) -> str:
     """Rows as left-aligned columns two spaces apart."""
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *body]]

@@ -95,7 +95,7 @@ class RequestQueue(ABC):
             raise UserError(f"no queued request {request_id}")
         return QueuedRequest.from_row(tuple(row))
 
-    def list(self) -> list[QueuedRequest]:
+    def requests(self) -> list[QueuedRequest]:
         """Every request, oldest first."""
         with self._tx() as cur:
             cur.execute(f"SELECT {COLUMNS} FROM {TABLE} ORDER BY id")

@@ -97,7 +97,7 @@ def test_two_workers_one_sigkilled_mid_request_lose_nothing_and_run_nothing_twic
     assert again[0] == b.pid and again[1] > killed_at
     assert {w for w, r, p, _ in lines if p == b.pid} == {"start", "end"}
     with open_queue(postgres_url, tmp_path / "unused.sqlite") as queue:
-        requests = {r.id: r for r in queue.list()}
+        requests = {r.id: r for r in queue.requests()}
     assert {r.state for r in requests.values()} == {"done"}
     assert requests[lost].attempts == 2
     assert "stopped during attempt 1" in (requests[lost].error or "")

@@ -40,7 +40,7 @@ def _submit(q: RequestQueue, n: int, attempts: int = 3) -> list[int]:
 
 def test_submitted_requests_come_out_oldest_first_and_end_done(queue: RequestQueue) -> None:
     ids = _submit(queue, 3)
-    assert [r.state for r in queue.list()] == ["queued"] * 3
+    assert [r.state for r in queue.requests()] == ["queued"] * 3
     first = queue.claim("w1")
     assert first is not None and first.id == ids[0]
     assert (first.state, first.attempts, first.worker) == ("running", 1, "w1")
@@ -48,7 +48,7 @@ def test_submitted_requests_come_out_oldest_first_and_end_done(queue: RequestQue
     done = queue.complete(first.id)
     assert done.state == "done" and done.finished_at is not None
     assert queue.pending() == 2
-    assert [r.state for r in queue.list()] == ["done", "queued", "queued"]
+    assert [r.state for r in queue.requests()] == ["done", "queued", "queued"]
 
 
 def test_concurrent_claims_never_share_a_request(backend: str | None, tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_concurrent_claims_never_share_a_request(backend: str | None, tmp_path: 
         t.join()
     assert sorted(claimed) == list(range(1, 41))
     with open_queue(backend, tmp_path / "queue.sqlite") as q:
-        assert {r.state for r in q.list()} == {"done"} and q.pending() == 0
+        assert {r.state for r in q.requests()} == {"done"} and q.pending() == 0
 
 
 def test_transient_failure_waits_out_its_backoff_then_fails_with_reason(

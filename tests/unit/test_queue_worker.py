@@ -130,7 +130,7 @@ def test_threads_share_one_queue_and_run_each_request_once(queue: RequestQueue) 
     Worker(queue, handler, concurrency=4, until_empty=True, poll_s=0.01).run()
     assert sorted(seen) == sorted(f"r{i}" for i in range(12))
     assert 1 < most <= 4
-    assert {r.state for r in queue.list()} == {"done"}
+    assert {r.state for r in queue.requests()} == {"done"}
 
 
 def test_what_counts_as_transient() -> None:
