@@ -126,7 +126,9 @@ def backoff_policy(settings: Settings) -> RetryPolicy:
 
 def research_handler(settings: Settings) -> Handler:
     """Runs a request through the real graph, resuming its run when an earlier attempt (a
-    worker that died) left checkpoints; escalated runs wait for `sovereign review`."""
+    worker that died) left checkpoints. An unattended worker never holds a graph paused for a
+    person: an escalated run is recorded in the publication store for `sovereign review`, as
+    `research --no-owner-review` does."""
     from graph.checkpoints import thread_ids
     from graph.cli.runs import status_of
     from graph.runner import load_run, publication_status, resume_run, run_research
@@ -145,6 +147,7 @@ def research_handler(settings: Settings) -> Handler:
                 settings,
                 paper=request.paper,
                 run_id=request.run_id,
+                owner_review=False,
                 services=services,
             )
         return status_of(values, publication_status(request.run_id, settings))

@@ -68,6 +68,11 @@ def test_submitted_questions_are_researched_by_a_worker(home: Path, tmp_path: Pa
     run_ids = [r[1] for r in rows]
     runs = listed.split("\nqueue (", 1)[0]
     assert all(run_id in runs for run_id in run_ids)  # each request became a run
+    # escalated runs wait in the owner's review queue, not as paused graphs
+    escalated = [line.split()[0] for line in runs.splitlines() if "awaiting review" in line]
+    assert escalated, runs
+    review = sovereign(home, "review", "list").stdout
+    assert all(f"  {run_id}  escalated" in review for run_id in escalated), review
     shown = sovereign(home, "show", run_ids[2])
     assert "2601.99999 was not found" in shown.stdout  # ran, and says why it has no answer
     report = home / "runs" / run_ids[0] / "report.md"
