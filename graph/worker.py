@@ -124,32 +124,57 @@ def backoff_policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy(backoff_s=base, max_backoff_s=max(base * 16, 1.0), jitter=0.5)
 
 
+# How the graph records that arXiv could not be reached (it ends such a run "not answered"
+# rather than raising): for the queue that is a transient failure, worth a fresh run later.
+OUTAGE_HALTS = ("arXiv source unavailable", "every arXiv search failed")
+
+
+def outage(values: dict[str, Any]) -> str | None:
+    """Why a finished run could not answer, when the reason is a service outage."""
+    from memory.run import RunRecord
+
+    record = RunRecord.from_state(values)
+    halted = record.halted or ""
+    if record.target_status == "unavailable" or halted.startswith(OUTAGE_HALTS):
+        return halted or record.target_note or "the arXiv source was unavailable"
+    return None
+
+
 def research_handler(settings: Settings) -> Handler:
     """Runs a request through the real graph, resuming its run when an earlier attempt (a
-    worker that died) left checkpoints. An unattended worker never holds a graph paused for a
-    person: an escalated run is recorded in the publication store for `sovereign review`, as
-    `research --no-owner-review` does."""
-    from graph.checkpoints import thread_ids
+    worker that died) left checkpoints; a run that ended on an outage is run afresh. An
+    unattended worker never holds a graph paused for a person: an escalated run is recorded in
+    the publication store for `sovereign review`, as `research --no-owner-review` does."""
+    from graph.checkpoints import checkpointer, thread_ids
     from graph.cli.runs import status_of
     from graph.runner import load_run, publication_status, resume_run, run_research
     from graph.services import services_for
 
     services = services_for(settings)
 
+    def fresh(request: QueuedRequest) -> dict[str, Any]:
+        return run_research(
+            request.question,
+            settings,
+            paper=request.paper,
+            run_id=request.run_id,
+            owner_review=False,
+            services=services,
+        )
+
     def handle(request: QueuedRequest) -> str:
-        if request.run_id in thread_ids(settings):
+        if request.run_id not in thread_ids(settings):
+            values = fresh(request)
+        else:
             values = load_run(request.run_id, settings)
             if values.get("_next") and not values.get("_interrupts"):
                 values = resume_run(request.run_id, None, settings, services=services)
-        else:
-            values = run_research(
-                request.question,
-                settings,
-                paper=request.paper,
-                run_id=request.run_id,
-                owner_review=False,
-                services=services,
-            )
+            elif outage(values):  # the last attempt met an outage: this one starts over
+                with checkpointer(settings) as saver:
+                    saver.delete_thread(request.run_id)
+                values = fresh(request)
+        if reason := outage(values):
+            raise ServiceUnavailable(reason)
         return status_of(values, publication_status(request.run_id, settings))
 
     return handle

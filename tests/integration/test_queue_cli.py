@@ -140,3 +140,33 @@ def test_a_killed_worker_s_request_is_resumed_by_the_next_worker(
     row = _queue_rows(sovereign(home, "list").stdout)[0]
     assert (row[2], row[3]) == ("done", "2/3")
     assert "stopped during attempt 1" in row[5]
+
+
+def test_an_outage_is_retried_with_a_fresh_run_then_fails_with_its_reason(
+    tmp_path: Path,
+) -> None:
+    """No arXiv source (mirror mode, nothing ingested): the graph ends the run "not answered";
+    the queue counts that as transient, runs it afresh after the backoff, and ends it failed
+    with the reason (in full in its events; `list` elides it) once its attempts are spent."""
+    home = tmp_path / "empty-home"
+    env = {"SOVEREIGN_ARXIV_MODE": "mirror", "SOVEREIGN_QUEUE_MAX_ATTEMPTS": "2",
+           "SOVEREIGN_QUEUE_BACKOFF_S": "0"}  # fmt: skip
+    assert sovereign(home, "submit", QUANT_Q, env_extra=env).returncode == 0
+    assert sovereign(home, "submit", "", env_extra=env).returncode == 2
+    log = tmp_path / "events.jsonl"
+    done = sovereign(home, "--log-file", str(log), "worker", "--until-empty", "--poll", "0.1",
+                     env_extra=env)  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr  # a request failed
+    assert done.stdout.splitlines()[-1] == "worker done: 0 done, 1 failed, 1 retried"
+    assert "Traceback" not in done.stdout + done.stderr
+    events = _events(log)
+    assert [e["event"] for e in events if str(e["event"]).startswith("queue_")] == [
+        "queue_claimed", "queue_retry", "queue_claimed", "queue_failed",
+    ]  # fmt: skip
+    first_nodes = [e for e in events if e["event"] == "node_start" and e["node"] == "resolve_paper"]
+    assert len(first_nodes) == 2  # the second attempt ran the graph again, not a stale result
+    (row,) = _queue_rows(sovereign(home, "list", env_extra=env).stdout)
+    assert (row[2], row[3]) == ("failed", "2/2")
+    assert row[5].startswith("ServiceUnavailable: arXiv source unavailable")
+    failed = next(e for e in events if e["event"] == "queue_failed")
+    assert "sovereign mirror ingest" in str(failed["reason"])  # the way out, kept whole
