@@ -137,3 +137,17 @@ def test_what_counts_as_transient() -> None:
     assert transient(ServiceUnavailable("down")) and transient(ConnectionResetError())
     assert transient(TimeoutError()) and transient(OSError("disk"))
     assert not transient(UserError("bad question")) and not transient(ValueError("bug"))
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    import os
+
+    from tests.conftest import get_free_port, run_cli
+
+    url = f"postgresql://sovereign:hunter2secret@127.0.0.1:{get_free_port()}/queue"
+    env = {**os.environ, "SOVEREIGN_HOME": str(tmp_path), "SOVEREIGN_DATABASE_URL": url}
+    for args in (("submit", "What does MoE quantization cost?"), ("list",), ("worker",)):
+        done = run_cli(*args, env=env, timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith("sovereign: cannot reach PostgreSQL at postgresql://")
+        assert len(done.stderr.splitlines()) == 1 and "hunter2secret" not in done.stderr
