@@ -83,6 +83,8 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         why = f": {clip(request.error or '', REASON_WIDTH)}" if what in ("retry", "failed") else ""
         print(f"[worker] request {request.id} {what} (run {request.run_id}){why}", flush=True)
 
+    if not args.poll > 0:
+        raise UserError(f"--poll {args.poll}: expected seconds more than 0")
     with open_settings_queue(settings) as queue:
         print(
             f"sovereign worker: {args.concurrency} thread(s) on {queue.location}"
@@ -101,7 +103,7 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
         try:
             counts = worker.run()
         except KeyboardInterrupt:
-            msg = "sovereign: worker interrupted; its requests go back to the queue"
+            msg = "sovereign: worker interrupted; the next worker requeues what it held"
             print(msg, file=sys.stderr)
             return 130
         finally:
@@ -154,7 +156,8 @@ def register(subparsers: Any) -> None:
         "worker",
         help="run queued research requests",
         description="Run queued requests through the research graph, retrying transient "
-        "failures with backoff; several workers (or machines, with database_url) share a queue.",
+        "failures with backoff; several workers (or machines, with database_url) share a queue. "
+        "Exits 1 when a request it ran ended failed.",
     )
     worker.add_argument(
         "--concurrency", type=positive_int, default=1, help="requests run at once (threads)"

@@ -96,6 +96,11 @@ def test_bad_input_queues_nothing(home: Path, tmp_path: Path) -> None:
     assert done.returncode == 2 and "missing.txt" in done.stderr
     done = sovereign(home, "worker", "--concurrency", "0")
     assert done.returncode == 2 and "expected 1 or more" in done.stderr
+    done = sovereign(home, "worker", "--poll", "0")
+    assert (
+        done.returncode == 2
+        and done.stderr == "sovereign: --poll 0.0: expected seconds more than 0\n"
+    )
     assert not (home / "queue.sqlite").exists()
 
 
