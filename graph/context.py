@@ -28,7 +28,10 @@ CONTEXT_FIELDS = (
     "fulltext_sources",
     "max_claims",
 )
-SECRET_FIELDS = ("nim_api_key", "llm_api_key")
+SECRET_FIELDS = ("nim_api_key", "llm_api_key", "database_url")  # a URL may hold a password
+# Where things are on the machine running the step: a run resumed by a worker on another
+# machine (the queue's scale-out) writes under that machine's home, not the first one's.
+MACHINE_FIELDS = ("home", "mirror_db", "log_file")
 
 
 def _optional_field(name: str) -> tuple[Any, Any]:
@@ -63,5 +66,6 @@ def settings_from_record(base: Settings, record: dict[str, Any] | None) -> Setti
     if not record:
         return base
     data = base.model_dump()
-    data.update({k: v for k, v in record.items() if k not in SECRET_FIELDS and k in data})
+    kept = (*SECRET_FIELDS, *MACHINE_FIELDS)
+    data.update({k: v for k, v in record.items() if k not in kept and k in data})
     return Settings.model_validate(data)

@@ -1,21 +1,20 @@
-"""Run, resume and show research runs with a SQLite checkpointer under $SOVEREIGN_HOME, so a
-run killed midway continues from its last finished step (used by the CLI, tests and
-`sovereign review`). Runs started from Python without a checkpointer (`build_graph().invoke`)
+"""Run, resume and show research runs with a checkpointer (SQLite under $SOVEREIGN_HOME, or
+PostgreSQL with `database_url`: graph/checkpoints.py), so a run killed midway continues
+from its last finished step (used by the CLI, the queue's workers, tests and `sovereign
+review`). Runs started from Python without a checkpointer (`build_graph().invoke`)
 are found too, by the run.json they wrote or the publication store that recorded them."""
 
 from __future__ import annotations
 
 import json
 import re
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from langgraph.types import Command
 
+from graph.checkpoints import checkpointer, has_checkpoints, thread_ids
 from graph.nodes.intake import question_problem
 from graph.nodes.publication import run_dir
 from graph.services import Services
@@ -28,7 +27,6 @@ from memory.publication import decisions
 from memory.publication.decisions import Decision
 from memory.publication.runview import report_id_for
 
-SQLITE_BUSY_S = 60.0
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -38,20 +36,6 @@ class Progress(Protocol):
     def started(self, node: str) -> None: ...
 
     def finished(self, node: str, update: dict[str, Any], interrupted: bool = False) -> None: ...
-
-
-@contextmanager
-def checkpointer(settings: Settings) -> Iterator[Any]:
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
-    path = settings.checkpoint_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # other processes write the same file: wait for their transactions instead of failing
-    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=SQLITE_BUSY_S)
-    try:
-        yield SqliteSaver(conn)
-    finally:
-        conn.close()
 
 
 def _config(run_id: str) -> dict[str, Any]:
@@ -183,7 +167,8 @@ def standing_decision(run_id: str, asked: dict[str, Any], settings: Settings) ->
 def _not_resumable(run_id: str, settings: Settings) -> str:
     recorded = _recorded_state(run_id, settings)
     if recorded is None:
-        return f"no run {run_id!r} in {settings.checkpoint_path}"
+        where = settings.checkpoint_path if not settings.database_url else "database_url"
+        return f"no run {run_id!r} in {where}"
     return (
         f"run {run_id} was started without a checkpointer (Python API) and has finished; "
         f"nothing to resume (sovereign show {run_id}; an escalated one: sovereign review "
@@ -192,22 +177,6 @@ def _not_resumable(run_id: str, settings: Settings) -> str:
 
 
 # --- finding runs ------------------------------------------------------------------------------
-
-
-def thread_ids(settings: Settings) -> list[str]:
-    """Runs with checkpoints (started by the CLI or `run_research`)."""
-    if not settings.checkpoint_path.exists():
-        return []
-    conn = sqlite3.connect(f"file:{settings.checkpoint_path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute(
-            "SELECT DISTINCT thread_id FROM checkpoints ORDER BY thread_id"
-        ).fetchall()
-    except sqlite3.Error:
-        return []
-    finally:
-        conn.close()
-    return [r[0] for r in rows]
 
 
 def _run_json_states(settings: Settings) -> dict[str, dict[str, Any]]:
@@ -255,7 +224,7 @@ def load_run(run_id: str, settings: Settings) -> dict[str, Any]:
     without a checkpointer, from what it recorded."""
     from graph.builder import build_graph
 
-    if settings.checkpoint_path.exists():
+    if has_checkpoints(settings):
         with checkpointer(settings) as saver:
             values = _snapshot(build_graph(settings, checkpointer=saver), run_id)
         if len(values) > 2:

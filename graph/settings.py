@@ -139,6 +139,20 @@ class Settings(BaseSettings):
         None, description="Public site the watch rebuilds when a report changes."
     )
 
+    # --- research queue and scale-out (sovereign submit / worker) -------------------------------
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/DB) for the research "
+        "queue and LangGraph checkpoints, shared by workers on several machines; unset means "
+        "SQLite files under home (one machine, no server).",
+    )
+    queue_max_attempts: int = Field(
+        3, ge=1, le=20, description="Attempts per queued request before it ends as failed."
+    )
+    queue_backoff_s: float = Field(
+        30.0, ge=0, description="Wait before a queued request's first retry; doubles per retry."
+    )
+
     # --- logging -------------------------------------------------------------------------------
     log_file: Path | None = Field(None, description="Write structlog JSON events here too.")
     log_level: str = Field(
@@ -169,6 +183,10 @@ class Settings(BaseSettings):
     @property
     def checkpoint_path(self) -> Path:
         return self.home / "checkpoints.sqlite"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.home / "queue.sqlite"
 
     @property
     def publications_path(self) -> Path:

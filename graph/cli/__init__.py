@@ -9,14 +9,24 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from graph.cli import llm, memory, mirror, publication, research, runs, verifier, watch
+from graph.cli import (
+    llm,
+    memory,
+    mirror,
+    publication,
+    queue,
+    research,
+    runs,
+    verifier,
+    watch,
+)
 from graph.cli.args import OneLineParser
 from graph.settings import PRESETS, Settings, load_settings
 from memory.errors import UserError
 
 # In the order `sovereign --help` lists them; each sub-command sets
 # `func(args, settings) -> int` through `set_defaults`.
-COMMAND_GROUPS = (mirror, memory, research, runs, verifier, llm, publication, watch)
+COMMAND_GROUPS = (mirror, memory, research, queue, runs, verifier, llm, publication, watch)
 EPILOG = (
     'quick start: sovereign mirror ingest FILE...  then  sovereign research "QUESTION"; '
     "sovereign list shows the runs, sovereign COMMAND --help each command"

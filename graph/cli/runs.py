@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -127,7 +128,8 @@ def _started(values: dict[str, Any]) -> str:
         return raw[:16] or "-"
 
 
-def _clip(text: str, width: int) -> str:
+def clip(text: str, width: int) -> str:
+    """For display only: stored text is never cut."""
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -141,22 +143,31 @@ def table(rows: list[dict[str, Any]], statuses: list[str]) -> str:
         held = record.reviews or record.consensus_history
         score = f"{record.consensus:.2f}" if held else "-"
         policy = record.policy if record.decided else "-"
-        question = _clip(record.question, QUESTION_WIDTH) or "-"
+        question = clip(record.question, QUESTION_WIDTH) or "-"
         body.append((record.run_id, _started(values), question, status, policy, score))
+    return aligned(head, body)
+
+
+def aligned(head: tuple[str, ...], body: Sequence[tuple[str, ...]]) -> str:
+    """Rows as left-aligned columns two spaces apart."""
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [head, *body]]
     return "\n".join(line.rstrip() for line in lines)
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
+    from graph.cli.queue import queue_table, queued_requests
     from graph.runner import all_runs, publication_status
 
     runs = all_runs(settings)
     if not runs:
         print(f"no runs recorded in {settings.home}")
-        return 0
-    statuses = [status_of(v, publication_status(v["run_id"], settings)) for v in runs]
-    print(table(runs, statuses))
+    else:
+        statuses = [status_of(v, publication_status(v["run_id"], settings)) for v in runs]
+        print(table(runs, statuses))
+    if requests := queued_requests(settings):
+        print(f"\nqueue ({len(requests)} requests):")
+        print(queue_table(requests))
     return 0
 
 

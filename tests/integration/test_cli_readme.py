@@ -34,6 +34,7 @@ RUN_FOR_REAL = {
     "mirror ingest", "mirror stats", "mirror serve", "memory index", "memory stats",
     "memory search", "research", "show", "list", "resume", "review",
     "correct", "site build", "site serve", "llm check", "eval scifact", "watch",
+    "submit", "worker",  # tests/integration/test_queue_cli.py
 }  # fmt: skip
 HELP_ONLY = {
     "eval train-verifier", "eval train-stance", "eval scitab", "eval train-scitab", "llm serve",
