@@ -113,6 +113,16 @@ class Services:
     def is_indexed(self, run_id: str, n_papers: int) -> bool:
         return bool(self._cache.get(f"indexed:{run_id}:{n_papers}"))
 
+    def release_memory(self) -> None:
+        """Close an embedded vector memory so other processes may open the home (its lock is
+        held while it is open); the next `memory()` reopens it. Long-lived processes (a queue
+        worker) call this when idle."""
+        with self._lock:
+            close = getattr(self._cache.pop("memory", None), "close", None)
+            if close is not None and close in self._closers:
+                self._closers.remove(close)
+                close()
+
     def close(self) -> None:
         for closer in reversed(self._closers):
             with contextlib.suppress(Exception):  # closing is best effort

@@ -15,13 +15,16 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.settings import Settings
 from graph.transcript import get_logger
 from memory.errors import ServiceUnavailable
 from memory.net import RetryPolicy, is_transient
 from memory.queue import QueuedRequest, RequestQueue, worker_name
+
+if TYPE_CHECKING:  # importing the services pulls chromadb and onnxruntime: at first use only
+    from graph.services import Services
 
 Handler = Callable[[QueuedRequest], str]  # runs one request; returns how it ended, in words
 
@@ -47,9 +50,11 @@ class Worker:
     backoff: RetryPolicy = field(default_factory=RetryPolicy)
     until_empty: bool = False
     on_event: Callable[[str, QueuedRequest], None] | None = None  # e.g. terminal lines
+    on_idle: Callable[[], None] | None = None  # no request in hand in any thread
     counts: Counter[str] = field(default_factory=Counter)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _active: int = 0
 
     def run(self) -> Counter[str]:
         """Block until done; returns how many requests ended done, failed or were retried."""
@@ -76,6 +81,7 @@ class Worker:
             try:
                 if self._step():
                     continue
+                self._idle()
                 if self.until_empty and self.queue.pending() == 0:
                     return
             except Exception as exc:  # the queue itself failed (database gone): wait, retry
@@ -90,13 +96,24 @@ class Worker:
         if request is None:
             return False
         self._event("queue_claimed", request, attempt=request.attempts)
+        with self._lock:
+            self._active += 1
         try:
             outcome = self.handler(request)
         except Exception as exc:
             self._failed(request, exc)
         else:
             self._event("queue_done", self.queue.complete(request.id), outcome=outcome)
+        finally:
+            with self._lock:
+                self._active -= 1
         return True
+
+    def _idle(self) -> None:
+        """Tell `on_idle` when no thread holds a request (e.g. to let go of the home)."""
+        with self._lock:
+            if self._active == 0 and self.on_idle is not None:
+                self.on_idle()
 
     def _failed(self, request: QueuedRequest, exc: Exception) -> None:
         retry_in = self.backoff.backoff(request.attempts) if transient(exc) else None
@@ -140,7 +157,7 @@ def outage(values: dict[str, Any]) -> str | None:
     return None
 
 
-def research_handler(settings: Settings) -> Handler:
+def research_handler(settings: Settings, services: Services | None = None) -> Handler:
     """Runs a request through the real graph, resuming its run when an earlier attempt (a
     worker that died) left checkpoints; a run that ended on an outage is run afresh. An
     unattended worker never holds a graph paused for a person: an escalated run is recorded in
@@ -150,7 +167,7 @@ def research_handler(settings: Settings) -> Handler:
     from graph.runner import load_run, publication_status, resume_run, run_research
     from graph.services import services_for
 
-    services = services_for(settings)
+    services = services or services_for(settings)
 
     def fresh(request: QueuedRequest) -> dict[str, Any]:
         return run_research(

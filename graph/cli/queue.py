@@ -75,7 +75,7 @@ def _submit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
-    from graph.services import close_all
+    from graph.services import close_all, services_for
     from graph.worker import Worker, backoff_policy, open_settings_queue, research_handler
 
     def say(event: str, request: QueuedRequest) -> None:
@@ -91,14 +91,16 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             + ("; stops when the queue is empty" if args.until_empty else "; Ctrl-C stops"),
             flush=True,
         )
+        services = services_for(settings)
         worker = Worker(
             queue,
-            research_handler(settings),
+            research_handler(settings, services),
             concurrency=args.concurrency,
             poll_s=args.poll,
             backoff=backoff_policy(settings),
             until_empty=args.until_empty,
             on_event=say,
+            on_idle=services.release_memory,  # an idle worker lets other processes use the home
         )
         try:
             counts = worker.run()

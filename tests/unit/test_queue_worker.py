@@ -151,3 +151,52 @@ def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path
         assert done.returncode == 2, done.stderr
         assert done.stderr.startswith("sovereign: cannot reach PostgreSQL at postgresql://")
         assert len(done.stderr.splitlines()) == 1 and "hunter2secret" not in done.stderr
+
+
+def test_on_idle_is_told_only_when_no_thread_holds_a_request(queue: RequestQueue) -> None:
+    for i in range(6):
+        queue.submit(f"question {i}", run_id=f"r{i}")
+    lock = threading.Lock()
+    running = 0
+    idle_while_running: list[int] = []
+    idle_calls = 0
+
+    def handler(request: QueuedRequest) -> str:
+        nonlocal running
+        with lock:
+            running += 1
+        time.sleep(0.03)
+        with lock:
+            running -= 1
+        return "finished"
+
+    def on_idle() -> None:
+        nonlocal idle_calls
+        idle_calls += 1
+        with lock:
+            if running:
+                idle_while_running.append(running)
+
+    Worker(queue, handler, concurrency=3, until_empty=True, poll_s=0.01, on_idle=on_idle).run()
+    assert idle_calls >= 1  # the drained queue was noticed
+    assert idle_while_running == []
+
+
+def test_release_memory_lets_other_processes_have_the_home(tmp_path: Path) -> None:
+    """A worker's idle hook: the embedded memory closes (its home lock with it) and the next
+    use reopens it."""
+    from graph.services import services_for
+    from memory.homelock import held_here
+
+    settings = Settings(home=tmp_path / "home")
+    services = services_for(settings)
+    try:
+        services.memory()
+        assert held_here(settings.chroma_path)
+        services.release_memory()
+        assert not held_here(settings.chroma_path)
+        services.memory()
+        assert held_here(settings.chroma_path)
+    finally:
+        services.close()
+    assert not held_here(settings.chroma_path)
