@@ -23,12 +23,10 @@ from threadpoolctl import threadpool_limits
 from agents.verification.augment import flip_claim
 from agents.verification.classifier import (
     CLASSES,
-    DENSE_SENTS,
     ColumnScale,
     PairModel,
     TrainedVerifier,
     decisive_rows,
-    dense_features,
     doc_matrix,
     nli_stance_rows,
     pooled_columns,
@@ -36,11 +34,12 @@ from agents.verification.classifier import (
     sentence_matrices,
     stance_texts,
 )
-from agents.verification.dense import SentenceEmbeddings
+from agents.verification.dense import DENSE_SENTS, SentenceEmbeddings, dense_features
 from agents.verification.features import Idf, TextView, stance_text
 from agents.verification.retrieval import Hit
 from agents.verification.scifact import ClaimRecord, CorpusDoc
-from agents.verification.stance import CrossFitted, PairEncoder, PairModelSpec
+from agents.verification.stance import CrossFitted, PairEncoder
+from agents.verification.stance_head import HEAD_ID, head_sha256
 from memory.models import EvidenceDoc
 
 SEED = 13
@@ -451,8 +450,8 @@ def build_artifact(
     nli: PairEncoder | None = None,
 ) -> tuple[TrainedVerifier, Path]:
     """Train on every given claim (candidates: BM25 top-k plus gold abstracts) and save.
-    `stance_folds`: the stance model's cross-validation fold models (`stance.load_folds`),
-    whose out-of-fold outputs train the heads that will read the shipped stance model; None:
+    `stance_folds`: the stance head's cross-fitted fold models (`stance_head.cross_fitted`),
+    whose out-of-fold outputs train the heads that will read the shipped stance head; None:
     lexical stance only. `nli`: the NLI slot's model, whose features join them. MiniLM
     embeddings of the training texts are cached in `embed_cache` (SQLite)."""
     import sklearn
@@ -469,7 +468,8 @@ def build_artifact(
     ]
     say(f"dense features: MiniLM over each candidate's top {DENSE_SENTS} rationale sentence(s)")
     models: list[PairModel] = [m for m in (stance_folds, nli) if m is not None]
-    specs = ([PairModelSpec.shipped().describe()] if stance_folds is not None else []) + (
+    head = [{"kind": "head", "model_id": HEAD_ID, "sha256": head_sha256()}]
+    specs = (head if stance_folds is not None else []) + (
         [nli.spec.describe()] if nli is not None else []
     )
     verifier = fit(pairs, idf, log=say, embed=SentenceEmbeddings(embed_cache), pair_models=models)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.verification.classifier import ARTIFACT, TrainedVerifier, dense_features
-from agents.verification.dense import DIM, SentenceEmbeddings
+from agents.verification.classifier import ARTIFACT, TrainedVerifier
+from agents.verification.dense import DIM, SentenceEmbeddings, dense_features
 from memory.models import EvidenceDoc
 
 
