@@ -40,11 +40,11 @@ from agents.verification.evaluate import (
     vector_memory,
 )
 from agents.verification.retrieval import HybridRetriever, TfidfRetriever
-from agents.verification.scifact import ClaimRecord, CorpusDoc, load_claims, load_corpus
+from agents.verification.scifact import ClaimRecord, CorpusDoc, folds, load_claims, load_corpus
 from agents.verification.stance import PairEncoder, PairModelSpec
 from agents.verification.stance_head import cross_fitted
 from agents.verification.tfidf import TfidfVerifier
-from agents.verification.train import TRAIN_K, candidate_pairs, fit, fit_idf, folds
+from agents.verification.train import TRAIN_K, candidate_pairs, fit, fit_idf
 from graph.cli.verifier import _path
 from graph.settings import load_settings
 

@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from threadpoolctl import threadpool_limits
 
-from agents.verification.dense import SentenceEmbeddings, dense_features
+from agents.verification.dense import SentenceEmbeddings, dense_features, head_features
 from agents.verification.features import (
     DOC_FEATURES,
     Idf,
@@ -205,12 +205,16 @@ class ColumnScale(BaseEstimator, TransformerMixin):
         return np.asarray(x) * self.weights
 
 
-def decisive_rows(rel: np.ndarray, stance_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:
-    """Second-stage rows for sources that passed relevance: the relevance logit, their
+def decisive_rows(
+    rel: np.ndarray, stance_rows: np.ndarray, doc_rows: np.ndarray, best: np.ndarray
+) -> np.ndarray:
+    """Second-stage rows for sources that passed relevance: the relevance logit, its gap to the
+    most relevant candidate of the same claim (`best`: that candidate's P(relevant); a SciFact
+    claim is mostly decided by one abstract, so a runner-up on the same topic rarely is), their
     `nli_stance_rows` and the relevance model's own `doc_matrix` rows. Many such sources are on
-    the claim's topic without deciding it (SciFact's NOT ENOUGH INFO claims cite one); the NLI
-    passes tell some of them apart, which term overlap could not."""
-    return np.column_stack([_logit(rel), stance_rows, doc_rows])
+    the claim's topic without deciding it (SciFact's NOT ENOUGH INFO claims cite one); the
+    stance passes tell some of them apart, which term overlap could not."""
+    return np.column_stack([_logit(rel), _logit(rel) - _logit(best), stance_rows, doc_rows])
 
 
 def stance_texts(claim: str, docs: Sequence[EvidenceDoc], probs: Sequence[np.ndarray]) -> list[str]:
@@ -299,6 +303,7 @@ class TrainedVerifier:
     # P(relevant | passed relevance) from `decisive_rows`, and the cut-off it is held to
     decisive_head: Any = None
     decision_threshold: float = 0.5
+    head_in_relevance: bool = False  # the first pair model's `head_features` feed relevance
     # the pair models the heads read, in row order (`PairModelSpec.describe()`; "shipped" for
     # the project's stance model, which is read from beside this module whatever its path was)
     pair_models: list[dict[str, Any]] = field(default_factory=list)
@@ -395,6 +400,8 @@ class TrainedVerifier:
         stance = self.stance_model.predict_proba(stance_texts(claim, docs, probs))[:, 1]
         k = getattr(self, "dense_sents", 0)
         dense = dense_features(claim, docs, probs, self.embed(), k) if k else None
+        if dense is not None and getattr(self, "head_in_relevance", False):
+            dense = np.hstack([dense, head_features(claim, docs, probs, self.pair_encoders()[0])])
         x = doc_matrix(claim, docs, probs, self.idf, stance, dense)
         rel = positive_proba(self.label_model, x)
         head = getattr(self, "nli_head", None)
@@ -414,7 +421,9 @@ class TrainedVerifier:
                 stance[gate] = positive_proba(head, rows)
             if second is not None:
                 rel = rel.copy()
-                rel[gate] = positive_proba(second, decisive_rows(rel[gate], rows, x[gate]))
+                best = np.full(len(gate), rel.max())
+                rows = decisive_rows(rel[gate], rows, x[gate], best)
+                rel[gate] = positive_proba(second, rows)
         return np.stack([rel * stance, rel * (1 - stance), 1 - rel], axis=1)
 
     @property

@@ -86,3 +86,24 @@ def dense_features(
     out = np.asarray(rows, dtype=np.float64).reshape(len(docs), 3)
     best = out[:, 0].max() if len(out) else 0.0
     return np.column_stack([out, out[:, 0] - best])
+
+
+def head_features(
+    claim: str, docs: Sequence[EvidenceDoc], probs: Sequence[np.ndarray], head: Any
+) -> np.ndarray:
+    """A pair model's read of the claim against each abstract's top rationale candidate (the
+    sentence `dense_features` already embedded, so the stance head costs no MiniLM pass here):
+    its relevance logit log P(SUPPORT or CONTRADICT) - log P(NEI), and that minus the best of
+    the claim's candidates. `head` is a `classifier.PairModel`."""
+    rows = np.zeros((len(docs), 2))
+    pairs = [
+        (j, (claim, d.sentences[int(np.argmax(p))]))
+        for j, (d, p) in enumerate(zip(docs, probs, strict=True))
+        if len(d.sentences)
+    ]
+    if pairs:
+        lp = np.asarray(head([pr for _, pr in pairs]), dtype=np.float64)[:, :3]
+        nei = np.clip(lp[:, 2], -30.0, -1e-6)
+        rows[[j for j, _ in pairs], 0] = np.log(-np.expm1(nei)) - nei
+    rows[:, 1] = rows[:, 0] - rows[:, 0].max() if len(rows) else 0.0
+    return rows

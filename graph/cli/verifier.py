@@ -162,10 +162,10 @@ def _verifier_options(name: str, args: argparse.Namespace, settings: Any) -> dic
 def cmd_train(args: argparse.Namespace, settings: Any) -> int:
     from agents.verification.cache import cache_path
     from agents.verification.dense import SentenceEmbeddings
-    from agents.verification.scifact import has_labels, load_claims, load_corpus
+    from agents.verification.scifact import folds, has_labels, load_claims, load_corpus
     from agents.verification.stance import PairEncoder, PairModelSpec, nli_artifact
     from agents.verification.stance_head import cross_fitted
-    from agents.verification.train import build_artifact, folds
+    from agents.verification.train import build_artifact
 
     claims_path = _path(args.claims, "claims_train.jsonl")
     claims = load_claims(claims_path)
@@ -201,9 +201,9 @@ def cmd_train_stance(args: argparse.Namespace, settings: Any) -> int:
     itself, so run `train-verifier` after this."""
     from agents.verification.cache import cache_path
     from agents.verification.dense import SentenceEmbeddings
-    from agents.verification.scifact import has_labels, load_claims, load_corpus
+    from agents.verification.scifact import folds, has_labels, load_claims, load_corpus
     from agents.verification.stance_head import cv_accuracy, examples, fit_head
-    from agents.verification.train import folds, progress
+    from agents.verification.train import progress
 
     claims_path = _path(args.claims, "claims_train.jsonl")
     claims = load_claims(claims_path)
