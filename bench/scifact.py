@@ -63,7 +63,9 @@ def cross_validate(
     settings = load_settings()
     home = settings.home
     by_id = {c.id: c for c in claims}
-    bm25 = HybridRetriever(corpus)
+    # training candidates: BM25, as `sovereign eval train-verifier` draws them (--train-hybrid:
+    # the evaluation's own retriever)
+    train_ret = retriever if getattr(args, "train_hybrid", False) else HybridRetriever(corpus)
     idf = fit_idf(corpus)
     train_embed = SentenceEmbeddings(cache_path("minilm", home))  # training sentences, on disk
     split = folds(claims)
@@ -77,7 +79,7 @@ def cross_validate(
         pairs = [
             p
             for c in train
-            for p in candidate_pairs(c, corpus, bm25.search(c.claim, TRAIN_K), TRAIN_K, True)
+            for p in candidate_pairs(c, corpus, train_ret.search(c.claim, TRAIN_K), TRAIN_K, True)
         ]
         verifier = fit(
             pairs, idf, embed=train_embed, pair_models=models, dense_sents=args.dense_sents
@@ -124,6 +126,9 @@ def main() -> int:
     ap.add_argument("--nli", help="NLI slot: an exported ONNX pair classifier (file or folder)")
     ap.add_argument(
         "--nli-labels", help="its output labels in order, e.g. contradiction,entailment,neutral"
+    )
+    ap.add_argument(
+        "--train-hybrid", action="store_true", help="train on hybrid-retrieved candidates"
     )
     ap.add_argument("--llm-judge", action="store_true", help="also the LLM stance judge")
     ap.add_argument("--llm-limit", type=int, default=200, help="claims the LLM judge reads")

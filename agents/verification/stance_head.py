@@ -36,6 +36,7 @@ HEAD_ID = "sovereign-stance-head (logistic over MiniLM pair features, trained on
 # claims_train examples (`cv_accuracy`): see the model card.
 HEAD_C = 0.0003
 SEED = 13
+SCALE_FLOOR = 1e-3  # features spread less than this are not standardised further
 NEI_PER_DOC = 1  # NEI sentences from each evidence abstract
 NEI_PER_CITED = 2  # NEI sentences from each abstract a NOT ENOUGH INFO claim cites
 
@@ -179,8 +180,10 @@ def fit_head(
 
     x = pair_features(embed, [(e.claim, e.evidence) for e in data])
     y = np.array([e.label for e in data])
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
+    mean = x.mean(axis=0)
+    # a floor: a few MiniLM dimensions barely vary (float16 steps apart), and dividing by their
+    # spread gave weights of 1e6-1e12 that any new text's tiny deviation would blow up
+    scale = np.maximum(x.std(axis=0), SCALE_FLOOR)
     with threadpool_limits(1):
         lr = LogisticRegression(C=c, max_iter=5000, random_state=SEED)
         lr.fit((x - mean) / scale, y)
