@@ -334,10 +334,12 @@ class TrainedVerifier:
                 f"and against each of its top {NLI_SENTS} rationale sentences) gives P >= "
                 f"{self.accept_threshold:g}"
             )
+        dense = " with MiniLM features" if self.dense_sents else ""
+        if dense and getattr(self, "head_in_relevance", False):
+            dense += " and the stance head's read of each source's top sentence"
         return (
             f"trained on {m.get('claims', '?')} SciFact claims: lexical rationale and "
-            f"relevance models{' with MiniLM features' if self.dense_sents else ''}, {stance}; "
-            f"{decides}"
+            f"relevance models{dense}, {stance}; {decides}"
         )
 
     def pair_encoders(self) -> list[Any]:
