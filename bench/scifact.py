@@ -11,7 +11,7 @@ are verified with empty caches and freshly loaded models, so claims/s includes M
 
     python bench/scifact.py [--claims FILE] [--corpus FILE] [--no-dense] [--no-stance] [--k K]
         [--dense-sents N] [--nli PATH [--nli-labels L]] [--llm-judge [--llm-limit N]]
-        [--json OUT]
+        [--train-hybrid] [--json OUT]
 
 --nli adds a column: the default with the NLI slot's model (an exported ONNX pair classifier);
 --llm-judge adds one for the LLM stance judge over the default (the LLM of the settings).

@@ -214,7 +214,7 @@ def cross_fitted(
         for f in range(len(folds))
     ]
     by_text = {c.claim: fold_of[c.id] for c in claims if c.id in fold_of}
-    return CrossFitted(heads, by_text)  # type: ignore[arg-type]
+    return CrossFitted(heads, by_text)
 
 
 def cv_accuracy(
