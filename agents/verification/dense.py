@@ -41,7 +41,12 @@ class SentenceEmbeddings:
         missing = {k: t for k, t in zip(keys, texts, strict=True) if t.strip() and k not in have}
         if missing:
             vecs = self.embedder.embed_passages(list(missing.values()))
-            fresh = {k: np.asarray(v, dtype=np.float32) for k, v in zip(missing, vecs, strict=True)}
+            # at the disk cache's precision: a vector reads the same fresh or cached, so a
+            # model trained on a warm cache is the model a cold one rebuilds
+            fresh = {
+                k: np.asarray(v, dtype=np.float16).astype(np.float32)
+                for k, v in zip(missing, vecs, strict=True)
+            }
             self._cache.put(fresh)
             have.update(fresh)
         out = np.zeros((len(texts), DIM), dtype=np.float32)

@@ -237,7 +237,8 @@ class Idf:
             for tok in set(tokenize(t)):
                 df[tok] = df.get(tok, 0) + 1
         n = len(texts)
-        table = {k: math.log((n + 1) / (v + 0.5)) for k, v in df.items() if v >= min_df}
+        # sorted: the pickled table (and so the artifact's bytes) must not follow set order
+        table = {k: math.log((n + 1) / (v + 0.5)) for k, v in sorted(df.items()) if v >= min_df}
         return cls(table, math.log((n + 1) / 1.5))
 
     def __call__(self, term: str) -> float:
