@@ -3,17 +3,15 @@ inside claims_train (claims sharing an abstract stay in one fold). For each fold
 trained on the other four folds exactly as `sovereign eval train-verifier` trains the shipped
 model, then retrieves and verifies the held-out claims. Metrics are pooled over the folds.
 
-The stance model is cross-fitted: `sovereign eval train-stance` trains, beside the shipped one,
-two models on complementary halves of the folds, and a claim is only ever read by the model that
-never saw it, both when the heads train and when the fold's held-out claims are verified (so the
-stance model in these figures learned from 40-60% of the claims, the shipped one from all).
-Training-sentence embeddings and pair-model outputs are cached under $SOVEREIGN_HOME; each
-fold's held-out claims are verified with empty caches and freshly loaded models, so claims/s
-includes the MiniLM and stance-model costs.
+The stance head is cross-fitted: one head per fold, trained (in seconds) without that fold's
+claims, and a claim is only ever read by the head that never saw it, both when the verifier's
+second stage trains and when the fold's held-out claims are verified. Training-sentence
+embeddings and pair-model outputs are cached under $SOVEREIGN_HOME; each fold's held-out claims
+are verified with empty caches and freshly loaded models, so claims/s includes MiniLM's cost.
 
     python bench/scifact.py [--claims FILE] [--corpus FILE] [--no-dense] [--no-stance] [--k K]
         [--dense-sents N] [--nli PATH [--nli-labels L]] [--llm-judge [--llm-limit N]]
-        [--json OUT]
+        [--train-hybrid] [--json OUT]
 
 --nli adds a column: the default with the NLI slot's model (an exported ONNX pair classifier);
 --llm-judge adds one for the LLM stance judge over the default (the LLM of the settings).
@@ -30,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.verification.cache import cache_path
-from agents.verification.classifier import DENSE_SENTS
-from agents.verification.dense import SentenceEmbeddings
+from agents.verification.dense import DENSE_SENTS, SentenceEmbeddings
 from agents.verification.evaluate import (
     EvalResult,
     dense_search,
@@ -43,10 +40,11 @@ from agents.verification.evaluate import (
     vector_memory,
 )
 from agents.verification.retrieval import HybridRetriever, TfidfRetriever
-from agents.verification.scifact import ClaimRecord, CorpusDoc, load_claims, load_corpus
-from agents.verification.stance import PairEncoder, PairModelSpec, load_folds
+from agents.verification.scifact import ClaimRecord, CorpusDoc, folds, load_claims, load_corpus
+from agents.verification.stance import PairEncoder, PairModelSpec
+from agents.verification.stance_head import cross_fitted
 from agents.verification.tfidf import TfidfVerifier
-from agents.verification.train import TRAIN_K, candidate_pairs, fit, fit_idf, folds
+from agents.verification.train import TRAIN_K, candidate_pairs, fit, fit_idf
 from graph.cli.verifier import _path
 from graph.settings import load_settings
 
@@ -65,11 +63,13 @@ def cross_validate(
     settings = load_settings()
     home = settings.home
     by_id = {c.id: c for c in claims}
-    bm25 = HybridRetriever(corpus)
+    # training candidates: BM25, as `sovereign eval train-verifier` draws them (--train-hybrid:
+    # the evaluation's own retriever)
+    train_ret = retriever if getattr(args, "train_hybrid", False) else HybridRetriever(corpus)
     idf = fit_idf(corpus)
     train_embed = SentenceEmbeddings(cache_path("minilm", home))  # training sentences, on disk
     split = folds(claims)
-    stance = None if args.no_stance else load_folds(home, claims, split, cache_path("stance", home))
+    stance = None if args.no_stance else cross_fitted(claims, corpus, split, train_embed)
     slot = PairEncoder(nli, cache_path("nli", home)) if nli else None
     models = [m for m in (stance, slot) if m is not None]
     pooled = EvalResult(name, retriever.name, len(claims), args.k)
@@ -79,14 +79,14 @@ def cross_validate(
         pairs = [
             p
             for c in train
-            for p in candidate_pairs(c, corpus, bm25.search(c.claim, TRAIN_K), TRAIN_K, True)
+            for p in candidate_pairs(c, corpus, train_ret.search(c.claim, TRAIN_K), TRAIN_K, True)
         ]
         verifier = fit(
             pairs, idf, embed=train_embed, pair_models=models, dense_sents=args.dense_sents
         )
         verifier.embeddings = SentenceEmbeddings()  # cold per fold: claims/s pays for MiniLM
-        # ... and for the pair models: the fold's own stance model, never trained on its claims
-        cold = [PairEncoder(stance.for_fold(f).spec)] if stance else []
+        # ... and the fold's own stance head, never trained on its claims, reads the same vectors
+        cold = [stance.for_fold(f).with_embed(verifier.embeddings)] if stance else []
         verifier.encoders = cold + ([PairEncoder(nli)] if nli else [])
         test = [by_id[i] for i in test_ids]
         if judge_llm is not None:
@@ -126,6 +126,9 @@ def main() -> int:
     ap.add_argument("--nli", help="NLI slot: an exported ONNX pair classifier (file or folder)")
     ap.add_argument(
         "--nli-labels", help="its output labels in order, e.g. contradiction,entailment,neutral"
+    )
+    ap.add_argument(
+        "--train-hybrid", action="store_true", help="train on hybrid-retrieved candidates"
     )
     ap.add_argument("--llm-judge", action="store_true", help="also the LLM stance judge")
     ap.add_argument("--llm-limit", type=int, default=200, help="claims the LLM judge reads")

@@ -234,7 +234,10 @@ class Services:
 
         try:
             name = self.settings.verifier
-            kwargs = {"threshold": self.settings.tfidf_threshold} if name == "tfidf" else {}
+            kwargs: dict[str, Any] = {"threshold": self.settings.tfidf_threshold}
+            if name != "tfidf":  # the NLI slot's verifier lives under the home
+                nli = self.settings.verifier_nli
+                kwargs = {"nli": nli, "home": self.settings.home} if nli else {}
             verifier: VerifierBackend = get_verifier(name, **kwargs)
         except Exception as exc:
             if self.settings.verifier == "tfidf":

@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     consensus_threshold: float = Field(6.5, ge=0, le=10, description="Tribunal pass mark.")
     verifier: str = Field("default", description="'default' (trained) or 'tfidf' (baseline).")
     tfidf_threshold: float = Field(0.15, ge=0, le=1, description="Baseline verifier cut-off.")
+    verifier_nli: Path | None = Field(
+        None,
+        description="NLI slot: an exported ONNX NLI model (file or folder) whose verifier "
+        "`sovereign eval train-verifier --nli` built under the home; unset: the shipped default.",
+    )
     evidence_k: int = Field(5, ge=1, le=50, description="Candidate sources per claim.")
     fulltext_sources: int = Field(
         8,
@@ -159,7 +164,7 @@ class Settings(BaseSettings):
         "INFO", description="Lowest level of transcript events: " + ", ".join(LOG_LEVELS) + "."
     )
 
-    @field_validator("home", "mirror_db", "log_file", "site_dir", mode="after")
+    @field_validator("home", "mirror_db", "log_file", "site_dir", "verifier_nli", mode="after")
     @classmethod
     def _expand(cls, v: Path | None) -> Path | None:
         return v.expanduser() if v is not None else None

@@ -1,10 +1,11 @@
 """The default verifier: a rationale model scores every sentence of a candidate abstract, a
 calibrated relevance model decides whether the abstract bears on the claim, a lexical stance
-model decides SUPPORT vs CONTRADICT, and a second stage over the project's own stance
-cross-encoder (run only on abstracts that pass relevance) decides whether they bear on it at all
-(an optional head over the same passes can decide stance: `train.STANCE_HEAD`). The small
-scikit-learn models ship as one artifact, the stance model (int8 ONNX, trained by the project)
-beside it; an exported NLI model can add its features (the NLI slot, `stance.PairModelSpec`)."""
+model decides SUPPORT vs CONTRADICT, and a second stage over the project's own stance head
+(`stance_head`: a logistic head over MiniLM embeddings of claim and evidence; run only on
+abstracts that pass relevance) decides whether they bear on it at all (an optional head over
+the same passes can decide stance: `train.STANCE_HEAD`). The small scikit-learn models ship as
+one artifact, the stance head's weights beside it; an exported NLI model can add its features
+(the NLI slot, `stance.PairModelSpec`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from threadpoolctl import threadpool_limits
 
-from agents.verification.dense import SentenceEmbeddings
+from agents.verification.dense import SentenceEmbeddings, dense_features, head_features
 from agents.verification.features import (
     DOC_FEATURES,
     Idf,
@@ -28,9 +29,11 @@ from agents.verification.features import (
     cue_features,
     numbers,
     sentence_features,
+    specificity_features,
     stance_text,
 )
 from agents.verification.stance import PairEncoder, PairModelSpec
+from agents.verification.stance_head import StanceHead
 from memory.errors import UserError
 from memory.models import DocVerdict, EvidenceDoc, Label
 
@@ -38,10 +41,6 @@ ARTIFACT = Path(__file__).parent / "artifacts" / "default_verifier.joblib"
 CLASSES: tuple[Label, ...] = ("SUPPORT", "CONTRADICT", "NOT_ENOUGH_INFO")
 EVIDENCE_SENTS = 2  # top sentences whose text feeds the cue features
 MAX_RANK = 2  # coverage ranks past this read as this (the model sees groups of any size)
-# top rationale candidates per abstract that are embedded. Grouped CV on claims_train: label-only
-# F1 0.546 / 0.559 / 0.557 at 0 / 1 / 2 sentences, at 9.3 / 6.4 / 5.5 claims/s (MiniLM's cost)
-DENSE_SENTS = 1
-DENSE_FEATURES = ("dense_max", "dense_top2", "dense_centroid", "dense_max_minus_best")
 
 
 def measured_numbers(text: str, any_number: bool = False) -> set[str]:
@@ -163,11 +162,21 @@ def pooled_columns(models: Sequence[PairModel]) -> np.ndarray:
     return np.asarray([*mask, False], dtype=bool)
 
 
+def pair_model_of(d: dict[str, Any], embed: SentenceEmbeddings | None = None) -> Any:
+    """A pair model from its description in an artifact: the project's stance head (always the
+    one beside this module, reading MiniLM vectors from `embed`) or an NLI slot model."""
+    if d.get("kind") == "head":
+        return StanceHead.load(embed=embed)
+    return PairEncoder(spec_of(d))
+
+
 def spec_of(d: dict[str, Any]) -> PairModelSpec:
-    """A pair model from its description in an artifact; the shipped stance model is always
-    the one beside this module."""
+    """An NLI slot model's spec from its description in an artifact."""
     if d.get("kind") == "shipped":
-        return PairModelSpec.shipped()
+        raise UserError(
+            "the verifier model was built for the withdrawn 22 MB stance model; rebuild it "
+            "with `sovereign eval train-verifier`"
+        )
     spec = PairModelSpec(
         model=Path(d["model"]),
         tokenizer=Path(d["tokenizer"]) if d.get("tokenizer") else None,
@@ -196,50 +205,21 @@ class ColumnScale(BaseEstimator, TransformerMixin):
         return np.asarray(x) * self.weights
 
 
-def decisive_rows(rel: np.ndarray, stance_rows: np.ndarray, doc_rows: np.ndarray) -> np.ndarray:
-    """Second-stage rows for sources that passed relevance: the relevance logit, their
+def decisive_rows(
+    rel: np.ndarray, stance_rows: np.ndarray, doc_rows: np.ndarray, best: np.ndarray
+) -> np.ndarray:
+    """Second-stage rows for sources that passed relevance: the relevance logit, its gap to the
+    most relevant candidate of the same claim (`best`: that candidate's P(relevant); a SciFact
+    claim is mostly decided by one abstract, so a runner-up on the same topic rarely is), their
     `nli_stance_rows` and the relevance model's own `doc_matrix` rows. Many such sources are on
-    the claim's topic without deciding it (SciFact's NOT ENOUGH INFO claims cite one); the NLI
-    passes tell some of them apart, which term overlap could not."""
-    return np.column_stack([_logit(rel), stance_rows, doc_rows])
+    the claim's topic without deciding it (SciFact's NOT ENOUGH INFO claims cite one); the
+    stance passes tell some of them apart, which term overlap could not."""
+    return np.column_stack([_logit(rel), _logit(rel) - _logit(best), stance_rows, doc_rows])
 
 
 def stance_texts(claim: str, docs: Sequence[EvidenceDoc], probs: Sequence[np.ndarray]) -> list[str]:
     c = TextView.of(claim)
     return [stance_text(c, evidence_view(d, p)) for d, p in zip(docs, probs, strict=True)]
-
-
-def dense_features(
-    claim: str,
-    docs: Sequence[EvidenceDoc],
-    probs: Sequence[np.ndarray],
-    embed: SentenceEmbeddings,
-    top: int = DENSE_SENTS,
-) -> np.ndarray:
-    """MiniLM cosine between the claim and each abstract's `top` rationale candidates: catches
-    paraphrase that term overlap misses. One row of DENSE_FEATURES per doc; one embedding call
-    per claim (the claim plus at most top x len(docs) sentences)."""
-    picks = []
-    for d, p in zip(docs, probs, strict=True):
-        order = np.argsort(-np.asarray(p), kind="stable")[:top]
-        picks.append([d.sentences[int(i)] for i in order])
-    vecs = embed([claim, *(s for ss in picks for s in ss)])
-    c, rest = vecs[0], vecs[1:]
-    rows = []
-    pos = 0
-    for ss in picks:
-        v = rest[pos : pos + len(ss)]
-        pos += len(ss)
-        if not len(v):
-            rows.append([0.0, 0.0, 0.0])
-            continue
-        cos = np.sort(v @ c)[::-1]
-        m = v.mean(axis=0)
-        m = m / (float(np.linalg.norm(m)) or 1.0)
-        rows.append([float(cos[0]), float(cos[:2].mean()), float(m @ c)])
-    out = np.asarray(rows, dtype=np.float64).reshape(len(docs), 3)
-    best = out[:, 0].max() if len(out) else 0.0
-    return np.column_stack([out, out[:, 0] - best])
 
 
 def doc_matrix(
@@ -296,6 +276,7 @@ def doc_matrix(
                 doc_cues[15],
                 doc_cues[16],
                 float(stance[j]),
+                *specificity_features(c, views[j], ev, idf),
             ]
         )
     out = np.asarray(rows, dtype=np.float64).reshape(len(docs), len(DOC_FEATURES))
@@ -322,6 +303,7 @@ class TrainedVerifier:
     # P(relevant | passed relevance) from `decisive_rows`, and the cut-off it is held to
     decisive_head: Any = None
     decision_threshold: float = 0.5
+    head_in_relevance: bool = False  # the first pair model's `head_features` feed relevance
     # the pair models the heads read, in row order (`PairModelSpec.describe()`; "shipped" for
     # the project's stance model, which is read from beside this module whatever its path was)
     pair_models: list[dict[str, Any]] = field(default_factory=list)
@@ -339,7 +321,7 @@ class TrainedVerifier:
         m = self.meta
         models = " and ".join(str(d.get("model_id", "?")) for d in self.pair_models)
         stance = (
-            f"stance by {models} (int8 ONNX; the claim against its evidence and against each "
+            f"stance by {models} (the claim against its evidence and against each "
             f"of its top {NLI_SENTS} rationale sentences) with a logistic head"
             if getattr(self, "nli_head", None) is not None
             else "lexical stance model"
@@ -348,20 +330,22 @@ class TrainedVerifier:
         if getattr(self, "decisive_head", None) is not None:
             decides = (
                 f"a source that passes relevance (P >= {self.label_threshold:g}) decides when a "
-                f"second logistic stage over {models} (int8 ONNX; the claim against its evidence "
+                f"second logistic stage over {models} (the claim against its evidence "
                 f"and against each of its top {NLI_SENTS} rationale sentences) gives P >= "
                 f"{self.accept_threshold:g}"
             )
+        dense = " with MiniLM features" if self.dense_sents else ""
+        if dense and getattr(self, "head_in_relevance", False):
+            dense += " and the stance head's read of each source's top sentence"
         return (
             f"trained on {m.get('claims', '?')} SciFact claims: lexical rationale and "
-            f"relevance models{' with MiniLM features' if self.dense_sents else ''}, {stance}; "
-            f"{decides}"
+            f"relevance models{dense}, {stance}; {decides}"
         )
 
     def pair_encoders(self) -> list[Any]:
         """The stance pair models, loaded on first use from `pair_models`."""
         if getattr(self, "encoders", None) is None:
-            self.encoders = [PairEncoder(spec_of(d)) for d in self.pair_models]
+            self.encoders = [pair_model_of(d, self.embed()) for d in self.pair_models]
         assert self.encoders is not None
         return self.encoders
 
@@ -390,7 +374,7 @@ class TrainedVerifier:
         heads = (getattr(obj, "nli_head", None), getattr(obj, "decisive_head", None))
         if any(h is not None for h in heads):
             for d in getattr(obj, "pair_models", None) or []:
-                spec_of(d)  # a missing stance or NLI model fails here, at load, not mid-run
+                pair_model_of(d)  # a missing stance or NLI model fails here, at load, not mid-run
             if not getattr(obj, "pair_models", None):
                 raise UserError(
                     f"verifier model {p} was built for the withdrawn NLI package; rebuild it "
@@ -418,6 +402,8 @@ class TrainedVerifier:
         stance = self.stance_model.predict_proba(stance_texts(claim, docs, probs))[:, 1]
         k = getattr(self, "dense_sents", 0)
         dense = dense_features(claim, docs, probs, self.embed(), k) if k else None
+        if dense is not None and getattr(self, "head_in_relevance", False):
+            dense = np.hstack([dense, head_features(claim, docs, probs, self.pair_encoders()[0])])
         x = doc_matrix(claim, docs, probs, self.idf, stance, dense)
         rel = positive_proba(self.label_model, x)
         head = getattr(self, "nli_head", None)
@@ -437,7 +423,9 @@ class TrainedVerifier:
                 stance[gate] = positive_proba(head, rows)
             if second is not None:
                 rel = rel.copy()
-                rel[gate] = positive_proba(second, decisive_rows(rel[gate], rows, x[gate]))
+                best = np.full(len(gate), rel.max())
+                rows = decisive_rows(rel[gate], rows, x[gate], best)
+                rel[gate] = positive_proba(second, rows)
         return np.stack([rel * stance, rel * (1 - stance), 1 - rel], axis=1)
 
     @property

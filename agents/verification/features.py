@@ -237,7 +237,8 @@ class Idf:
             for tok in set(tokenize(t)):
                 df[tok] = df.get(tok, 0) + 1
         n = len(texts)
-        table = {k: math.log((n + 1) / (v + 0.5)) for k, v in df.items() if v >= min_df}
+        # sorted: the pickled table (and so the artifact's bytes) must not follow set order
+        table = {k: math.log((n + 1) / (v + 0.5)) for k, v in sorted(df.items()) if v >= min_df}
         return cls(table, math.log((n + 1) / 1.5))
 
     def __call__(self, term: str) -> float:
@@ -373,6 +374,29 @@ CUE_FEATURES = (
     "hedges",
 )
 
+SPECIFIC_FEATURES = ("top_terms_in_doc", "top_terms_in_evidence", "max_missing_idf")
+SPECIFIC_TERMS = 3  # the claim's rarest terms: what it is specifically about
+
+
+def specificity_features(
+    claim: TextView, doc: TextView, evidence: TextView, idf: Idf
+) -> list[float]:
+    """Whether a source names what the claim is specifically about. Many sources that pass
+    relevance share the claim's topic but not its subject (another gene, drug or population):
+    they cannot decide it, yet term coverage, dominated by common topic words, rates them high.
+    The share of the claim's SPECIFIC_TERMS rarest terms in the source and in its top sentences,
+    and the idf of the rarest claim term the source lacks (relative to the claim's rarest)."""
+    terms = sorted(claim.token_set, key=lambda t: (-idf(t), t))[:SPECIFIC_TERMS]
+    if not terms:
+        return [0.0, 0.0, 0.0]
+    lacking = [idf(t) for t in claim.token_set - doc.token_set]
+    return [
+        sum(t in doc.token_set for t in terms) / len(terms),
+        sum(t in evidence.token_set for t in terms) / len(terms),
+        max(lacking, default=0.0) / (idf(terms[0]) or 1.0),
+    ]
+
+
 DOC_FEATURES = (
     "doc_cov",
     "title_cov",
@@ -393,6 +417,7 @@ DOC_FEATURES = (
     "doc_missing_nums",
     "doc_nums_all_missing",
     "stance_support",
+    *SPECIFIC_FEATURES,
 )
 
 

