@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from agents.verification.evaluate import metric_table
 from agents.verification.tables.core import analyse_claim
 from agents.verification.tables.data import TableClaim, load_claims
 from agents.verification.tables.metrics import Prediction, Report, report
@@ -105,21 +106,7 @@ def table(reports: Sequence[Report]) -> str:
             rows.append(
                 (f"acc3 {kind} (n={n})", [f"{r.per_type[kind]['acc3']:.3f}" for r in reports])
             )
-    head = ["metric", *[r.verifier for r in reports]]
-    width = max(len(x) for x in [head[0], *(name for name, _ in rows)])
-    cols = [max(len(h), 7) for h in head[1:]]
-    lines = [
-        head[0].ljust(width)
-        + "  "
-        + "  ".join(h.rjust(w) for h, w in zip(head[1:], cols, strict=True))
-    ]
-    for name, vals in rows:
-        lines.append(
-            name.ljust(width)
-            + "  "
-            + "  ".join(v.rjust(w) for v, w in zip(vals, cols, strict=True))
-        )
-    return "\n".join(lines)
+    return metric_table([r.verifier for r in reports], rows, min_width=7)
 
 
 def error_sample(claims: Sequence[TableClaim], preds: Sequence[Prediction], n: int) -> str:

@@ -195,18 +195,20 @@ def format_table(results: Sequence[EvalResult]) -> str:
     if keys:
         rows.append(("ECE (printed confidence)", [f"{r.ece:.3f}" for r in results]))
     rows.append(("claims/s", [f"{r.claims_per_s:.1f}" for r in results]))
-    head = ["metric", *[f"{r.verifier} ({r.retriever})" for r in results]]
-    width = max(len(h) for h in [head[0], *(r[0] for r in rows)])
-    cols = [max(len(h), 8) for h in head[1:]]
-    lines = [
-        head[0].ljust(width)
-        + "  "
-        + "  ".join(h.rjust(w) for h, w in zip(head[1:], cols, strict=True))
-    ]
-    for name, vals in rows:
-        lines.append(
+    return metric_table([f"{r.verifier} ({r.retriever})" for r in results], rows, min_width=8)
+
+
+def metric_table(columns: list[str], rows: list[tuple[str, list[str]]], min_width: int) -> str:
+    """Rows of formatted figures under one column per verifier, names left, figures right."""
+    names = ["metric", *(name for name, _ in rows)]
+    width = max(len(n) for n in names)
+    cols = [max(len(h), min_width) for h in columns]
+
+    def line(name: str, cells: list[str]) -> str:
+        return (
             name.ljust(width)
             + "  "
-            + "  ".join(v.rjust(w) for v, w in zip(vals, cols, strict=True))
+            + "  ".join(c.rjust(w) for c, w in zip(cells, cols, strict=True))
         )
-    return "\n".join(lines)
+
+    return "\n".join([line("metric", columns), *(line(name, vals) for name, vals in rows)])

@@ -4,7 +4,6 @@ replies: invalid JSON, a fabricated quote, 429 + Retry-After, 5xx, a timeout, a 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -62,20 +61,6 @@ class Sleeps(list[float]):
 def client(server: ScriptedOpenAIServer, **kw: Any) -> OpenAIChat:
     options: dict[str, Any] = {"timeout_s": 5.0, "rpm": 600_000, "backoff_s": 0.05, **kw}
     return OpenAIChat(server.base_url, "scripted-model", None, **options)
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    started: list[ScriptedOpenAIServer] = []
-
-    def _serve(script: Any) -> ScriptedOpenAIServer:
-        srv = ScriptedOpenAIServer(script).start()
-        started.append(srv)
-        return srv
-
-    yield _serve
-    for srv in started:
-        srv.stop()
 
 
 def test_valid_reply_is_accepted_and_counted(serve: Any) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,20 +104,6 @@ GOOD: dict[str, Any] = {
     "negated": False,
 }
 INVENTED = {"cells": [{"row": "GPT-5", "column": "BLEU"}], "operation": "lookup", "value": 30.0}
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    started: list[ScriptedOpenAIServer] = []
-
-    def _serve(script: list[Reply]) -> ScriptedOpenAIServer:
-        srv = ScriptedOpenAIServer(script).start()
-        started.append(srv)
-        return srv
-
-    yield _serve
-    for srv in started:
-        srv.stop()
 
 
 def client(srv: ScriptedOpenAIServer) -> OpenAIChat:

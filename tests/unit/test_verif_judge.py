@@ -6,7 +6,6 @@ OpenAI-compatible server, as a real endpoint would be."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -55,20 +54,6 @@ def base() -> TrainedVerifier:
     v = get_verifier("default")
     assert isinstance(v, TrainedVerifier)
     return v
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    started: list[ScriptedOpenAIServer] = []
-
-    def _serve(script: Any) -> ScriptedOpenAIServer:
-        srv = ScriptedOpenAIServer(script).start()
-        started.append(srv)
-        return srv
-
-    yield _serve
-    for srv in started:
-        srv.stop()
 
 
 def _client(srv: ScriptedOpenAIServer) -> OpenAIChat:
