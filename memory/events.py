@@ -10,10 +10,10 @@ Consumers keep their offsets where their effects go and commit an offset only af
 effects of the events before it; effects are idempotent (keyed by the event's cursor), so a
 consumer killed between the two redoes nothing twice.
 
-The SQL is portable on purpose: a PostgreSQL backend is the same class with `%s` placeholders,
-`BIGSERIAL` cursors and a psycopg connection (`ON CONFLICT ... DO UPDATE` exists in both). One
-caveat there: PostgreSQL sequences can commit out of order, so that backend must read only up
-to the oldest open transaction's cursor; SQLite's single writer makes every read safe."""
+The PostgreSQL backend (`memory.events_postgres`, the shared log of several machines) has the
+same read and offset interface; its appenders take cursors under a transaction lock so they
+commit in cursor order (PostgreSQL sequences do not); SQLite's single writer makes every read
+safe here."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ class Event:
     subject: str
     at: str
     payload: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""  # in a shared log: which machine's local log it was relayed from
 
     @property
     def key(self) -> str:
