@@ -107,7 +107,7 @@ def _writer(backend: Any, wid: int, errors: list[BaseException]) -> None:
     rng = random.Random(wid)
     try:
         for b in range(BATCHES):
-            rows = [("k", f"w{wid}-b{b}-{i}", {}) for i in range(rng.randint(1, 3))]
+            rows: list[NewEvent] = [("k", f"w{wid}-b{b}-{i}", {}) for i in range(rng.randint(1, 3))]
             backend.append(rows, hold_s=rng.choice([0.0, 0.002, 0.02]))
     except BaseException as exc:  # reported by the test, not lost in the thread
         errors.append(exc)
