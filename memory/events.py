@@ -34,7 +34,14 @@ CREATE TABLE IF NOT EXISTS events(
     at TEXT NOT NULL
 );
 """
-# cursor INTEGER PRIMARY KEY: max + 1 on insert; rows are never deleted, so never reused.
+# cursor INTEGER PRIMARY KEY: max + 1 on insert; rows are never deleted, so never reused. A
+# recreated file starts at 1 again: its random id (drawn once, by the first ensure) tells a
+# relay that its cursors are not the old file's (graph/watch/shared.py).
+EVENTS_SCHEMA += """
+CREATE TABLE IF NOT EXISTS events_log_id(id TEXT NOT NULL);
+INSERT INTO events_log_id(id) SELECT lower(hex(randomblob(16)))
+    WHERE NOT EXISTS (SELECT 1 FROM events_log_id);
+"""
 OFFSETS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS event_offsets(
     consumer TEXT NOT NULL,
@@ -132,6 +139,11 @@ class SqliteEventLog:
         """The newest cursor (0 for an empty log)."""
         rows = self._rows("SELECT coalesce(max(cursor), 0) FROM events", ())
         return int(rows[0][0]) if rows else 0
+
+    def log_id(self) -> str | None:
+        """This file's random id (None: no file, or one written before ids existed)."""
+        rows = self._rows("SELECT id FROM events_log_id", ())
+        return str(rows[0][0]) if rows else None
 
 
 class SqliteOffsets:

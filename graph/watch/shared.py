@@ -3,8 +3,9 @@ with `database_url`, one log shared by every machine in PostgreSQL (`memory.even
 
 In the shared setup the local logs stay the transactional outbox (their writers are
 unchanged) and each `watch` poll first relays them into the shared log, idempotently by
-(origin, local cursor). An origin is the log's file on its machine (`host:/path/mirror.db`),
-so two homes that share one mirror file relay it once. A paper event carries the paper's
+(origin, local cursor). An origin is the log's file on its machine and the file's random id
+(`host:/path/mirror.db#9f2c...`), so two homes that share one mirror file relay it once, and
+a recreated file is relayed afresh. A paper event carries the paper's
 metadata record (and a full-text event its paragraphs) because the consuming machine may not
 have the paper in its mirror. Each watch then consumes the whole shared log under its own
 consumer name (its publication store: that is where its effects go), with offsets in
@@ -28,9 +29,18 @@ SHARED = "shared"  # the shared log's name (and its events' keys: `shared#17`)
 RELAY_BATCH = 500
 
 
-def origin(path: Path) -> str:
-    """A local log's name among all machines': its host and file."""
+def place(path: Path) -> str:
+    """Where a local log is among all machines': its host and file."""
     return f"{socket.gethostname()}:{Path(path).resolve()}"
+
+
+def origin(path: Path, log: SqliteEventLog) -> str:
+    """A local log's name in the shared log: its place and the file's random id, so a file
+    recreated (cursors from 1 again) is a new origin, not one already relayed. (A file from
+    before the ids gets one at its writer's next open and is then relayed once more: the
+    watch's effects are idempotent, so only the shared log grows.)"""
+    found = log.log_id()
+    return f"{place(path)}#{found or ''}"  # (the place is what precedes the last #)
 
 
 def _enriched(event: Event, paper: Paper | None, mirror: MirrorPapers) -> Event:
@@ -51,17 +61,17 @@ class Relay:
     def __init__(self, settings: Settings, shared: Any) -> None:
         self.shared = shared
         self.mirror_path = settings.mirror_path
-        self.local = {
-            origin(settings.mirror_path): SqliteEventLog(settings.mirror_path, "mirror"),
-            origin(settings.publications_path): SqliteEventLog(
-                settings.publications_path, "publication"
-            ),
-        }
+        self.local = [
+            (settings.mirror_path, SqliteEventLog(settings.mirror_path, "mirror")),
+            (settings.publications_path,
+             SqliteEventLog(settings.publications_path, "publication")),
+        ]  # fmt: skip
 
     def run(self) -> int:
         """Relay everything not relayed yet; returns how many events were copied."""
         copied = 0
-        for name, log in self.local.items():
+        for path, log in self.local:
+            name = origin(path, log)
             while batch := log.read_after(self.shared.relayed(name), RELAY_BATCH):
                 copied += self.shared.relay(name, self._prepared(batch))
         return copied
@@ -79,9 +89,10 @@ class Relay:
     def lines(self) -> list[str]:
         """Per local log: how far it is relayed."""
         out = []
-        for name, log in self.local.items():
+        for path, log in self.local:
+            name = origin(path, log)
             done, head = self.shared.relayed(name), log.head()
-            out.append(f"relay {name}: relayed {done}, head {head}, lag {head - done}")
+            out.append(f"relay {place(path)}: relayed {done}, head {head}, lag {head - done}")
         return out
 
 
@@ -92,13 +103,13 @@ class EventSources:
     logs: dict[str, Any]
     offsets: Any
     consumer: str
-    own_publications: str = ""  # origin of this home's publication log in the shared log
+    own_publications: str = ""  # place of this home's publication log (origins start with it)
     relay: Relay | None = None
     closers: list[Any] = field(default_factory=list)
 
     def own(self, event: Event) -> bool:
         """Whether a publication event is about this home's store (a local event always is)."""
-        return event.origin in ("", self.own_publications)
+        return event.origin.rpartition("#")[0] in ("", self.own_publications)
 
     def close(self) -> None:
         for item in self.closers:
@@ -120,7 +131,7 @@ def event_sources(settings: Settings) -> EventSources:
 
     shared = PostgresEventLog(settings.database_url, SHARED)
     offsets = PostgresOffsets(settings.database_url)
-    mine = origin(settings.publications_path)
+    mine = place(settings.publications_path)
     return EventSources(
         logs={SHARED: shared},
         offsets=offsets,

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from graph.settings import Settings
+from graph.watch.shared import event_sources
 from memory.events_postgres import PostgresEventLog
+from memory.mirror import db
 from memory.publication import store_for
 from memory.publication.notices import WATCH
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401  (fixtures)
+from tests.unit.test_events import _rec
 from tests.watch_fixtures import end_state, ingest_later_paper, publish, watch
 
 pytestmark = pytest.mark.integration
@@ -76,3 +80,35 @@ def test_a_paper_ingested_on_a_corrects_the_report_published_on_b(
     status_a = watch(home_a, "--status", extra=url).stdout
     assert "shared: cursor 5, head 5, lag 0" in status_a  # A consumed B's events (no effect)
     assert store_for(home_a / "publications.sqlite").report_ids("published") == []
+
+
+def _ingest(mirror: Path, arxiv_id: str) -> None:
+    conn = db.connect(mirror, create=True)
+    db.upsert(conn, [db.prepare(_rec(arxiv_id, title=f"Paper {arxiv_id}"))])
+    conn.commit()
+    conn.close()
+
+
+def test_a_recreated_local_log_is_relayed_afresh_not_taken_as_relayed(
+    tmp_path: Path,
+    postgres_url: str,  # noqa: F811  (the fixture imported above)
+) -> None:
+    """A rebuilt mirror numbers its events from 1 again; its new file id makes it a new
+    origin, so its events are not mistaken for the old file's, already relayed."""
+    settings = Settings(home=tmp_path / "a", database_url=postgres_url)
+    sources = event_sources(settings)
+    assert sources.relay is not None
+    try:
+        _ingest(settings.mirror_path, "2607.00001")
+        assert (sources.relay.run(), sources.relay.run()) == (1, 0)
+        for leftover in settings.mirror_path.parent.glob("mirror.db*"):
+            leftover.unlink()
+        _ingest(settings.mirror_path, "2607.00002")
+        assert sources.relay.run() == 1
+        got = sources.logs["shared"].read_after(0)
+        assert [(e.cursor, e.subject) for e in got] == [(1, "2607.00001"), (2, "2607.00002")]
+        assert got[1].payload["paper"]["title"] == "Paper 2607.00002"
+        assert got[0].origin != got[1].origin
+        assert got[0].origin.rpartition("#")[0] == got[1].origin.rpartition("#")[0]  # one place
+    finally:
+        sources.close()
