@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from memory.errors import ServiceUnavailable
 from memory.events import Event, NewEvent, now_iso
 from memory.queue.postgres import connect, redacted
 
@@ -61,6 +63,19 @@ def _connection(url: str) -> Any:
     return conn
 
 
+@contextmanager
+def _guarded(lock: threading.Lock, location: str) -> Iterator[None]:
+    """One caller at a time on the connection; a lost server is one line, not a traceback."""
+    import psycopg
+
+    with lock:
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ServiceUnavailable(f"shared event log at {location}: {first}") from exc
+
+
 def _append_locked(cur: Any, log: str, rows: Sequence[Row]) -> int:
     """Inside the caller's transaction: lock the log, number the rows after its head, insert.
     The lock is held until the caller commits, which is what keeps cursors in commit order."""
@@ -96,12 +111,15 @@ class PostgresEventLog:
     def close(self) -> None:
         self._conn.close()
 
+    def _guarded(self) -> Any:
+        return _guarded(self._lock, self.location)
+
     def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        with self._lock:
+        with self._guarded():
             return list(self._conn.execute(sql, params).fetchall())
 
     def append(self, events: Iterable[NewEvent], at: str | None = None) -> int:
-        with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
+        with self._guarded(), self._conn.transaction(), self._conn.cursor() as cur:
             return append(cur, self.name, events, at)
 
     def relayed(self, origin: str) -> int:
@@ -117,7 +135,7 @@ class PostgresEventLog:
         """Copy a local log's events (in their cursor order) into this log, each once: the
         check and the insert run under the log's lock, so concurrent relays of one origin
         cannot both copy an event. Returns how many were new."""
-        with self._lock, self._conn.transaction(), self._conn.cursor() as cur:
+        with self._guarded(), self._conn.transaction(), self._conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_SPACE, self.name))
             cur.execute(
                 "SELECT coalesce(max(origin_cursor), 0) FROM sovereign_events "
@@ -159,8 +177,11 @@ class PostgresOffsets:
     def close(self) -> None:
         self._conn.close()
 
+    def _guarded(self) -> Any:
+        return _guarded(self._lock, self.location)
+
     def get(self, consumer: str, log: str) -> int:
-        with self._lock:
+        with self._guarded():
             row = self._conn.execute(
                 "SELECT cursor FROM sovereign_event_offsets WHERE consumer = %s AND log = %s",
                 (consumer, log),
@@ -169,7 +190,7 @@ class PostgresOffsets:
 
     def commit(self, consumer: str, log: str, cursor: int) -> None:
         """Move the consumer's offset forward (never back: a late duplicate commit is a no-op)."""
-        with self._lock:
+        with self._guarded():
             self._conn.execute(
                 "INSERT INTO sovereign_event_offsets(consumer, log, cursor, at) "
                 "VALUES(%s, %s, %s, %s) ON CONFLICT(consumer, log) DO UPDATE SET "

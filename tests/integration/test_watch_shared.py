@@ -15,9 +15,10 @@ from memory.events_postgres import PostgresEventLog
 from memory.mirror import db
 from memory.publication import store_for
 from memory.publication.notices import WATCH
+from tests.conftest import get_free_port, run_cli
 from tests.postgres import postgres_cluster, postgres_url  # noqa: F401  (fixtures)
 from tests.unit.test_events import _rec
-from tests.watch_fixtures import end_state, ingest_later_paper, publish, watch
+from tests.watch_fixtures import end_state, home_env, ingest_later_paper, publish, watch
 
 pytestmark = pytest.mark.integration
 
@@ -112,3 +113,11 @@ def test_a_recreated_local_log_is_relayed_afresh_not_taken_as_relayed(
         assert got[0].origin.rpartition("#")[0] == got[1].origin.rpartition("#")[0]  # one place
     finally:
         sources.close()
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    url = f"postgresql://postgres@127.0.0.1:{get_free_port()}/nothing"
+    done = run_cli("watch", "--once", env=home_env(tmp_path, {"SOVEREIGN_DATABASE_URL": url}))
+    assert done.returncode == 2
+    assert done.stderr.startswith("sovereign: cannot reach PostgreSQL at postgresql://")
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from memory import events, events_postgres
+from memory.errors import ServiceUnavailable
 from memory.events import Event, NewEvent, SqliteEventLog, SqliteOffsets
 from memory.queue.postgres import connect
 from tests.postgres import Cluster, postgres_cluster  # noqa: F401  (fixture)
@@ -166,3 +167,16 @@ def test_relay_copies_each_local_event_once_and_keeps_its_origin(
     ]
     assert got[0].at == first[0].at and got[2].payload == {"version": 2}
     assert got[0].key == "shared#2"
+
+
+@pytest.mark.integration
+def test_a_lost_server_is_one_line_not_a_traceback(
+    postgres_cluster: Cluster,  # noqa: F811  (the fixture imported above)
+) -> None:
+    url = postgres_cluster.new_database()
+    log = events_postgres.PostgresEventLog(url, "shared")
+    pid = log._conn.info.backend_pid
+    with connect(url) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(ServiceUnavailable, match="^shared event log at postgresql://"):
+        log.read_after(0)
