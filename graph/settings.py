@@ -148,8 +148,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None,
         description="PostgreSQL URL (postgresql://USER:PASSWORD@HOST:PORT/DB) for the research "
-        "queue and LangGraph checkpoints, shared by workers on several machines; unset means "
-        "SQLite files under home (one machine, no server).",
+        "queue, LangGraph checkpoints and the watch's shared event log, shared by workers on "
+        "several machines; unset means SQLite files under home (one machine, no server).",
     )
     queue_max_attempts: int = Field(
         3, ge=1, le=20, description="Attempts per queued request before it ends as failed."

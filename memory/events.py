@@ -10,10 +10,10 @@ Consumers keep their offsets where their effects go and commit an offset only af
 effects of the events before it; effects are idempotent (keyed by the event's cursor), so a
 consumer killed between the two redoes nothing twice.
 
-The SQL is portable on purpose: a PostgreSQL backend is the same class with `%s` placeholders,
-`BIGSERIAL` cursors and a psycopg connection (`ON CONFLICT ... DO UPDATE` exists in both). One
-caveat there: PostgreSQL sequences can commit out of order, so that backend must read only up
-to the oldest open transaction's cursor; SQLite's single writer makes every read safe."""
+The PostgreSQL backend (`memory.events_postgres`, the shared log of several machines) has the
+same read and offset interface; its appenders take cursors under a transaction lock so they
+commit in cursor order (PostgreSQL sequences do not); SQLite's single writer makes every read
+safe here."""
 
 from __future__ import annotations
 
@@ -34,7 +34,14 @@ CREATE TABLE IF NOT EXISTS events(
     at TEXT NOT NULL
 );
 """
-# cursor INTEGER PRIMARY KEY: max + 1 on insert; rows are never deleted, so never reused.
+# cursor INTEGER PRIMARY KEY: max + 1 on insert; rows are never deleted, so never reused. A
+# recreated file starts at 1 again: its random id (drawn once, by the first ensure) tells a
+# relay that its cursors are not the old file's (graph/watch/shared.py).
+EVENTS_SCHEMA += """
+CREATE TABLE IF NOT EXISTS events_log_id(id TEXT NOT NULL);
+INSERT INTO events_log_id(id) SELECT lower(hex(randomblob(16)))
+    WHERE NOT EXISTS (SELECT 1 FROM events_log_id);
+"""
 OFFSETS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS event_offsets(
     consumer TEXT NOT NULL,
@@ -70,6 +77,7 @@ class Event:
     subject: str
     at: str
     payload: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""  # in a shared log: which machine's local log it was relayed from
 
     @property
     def key(self) -> str:
@@ -131,6 +139,11 @@ class SqliteEventLog:
         """The newest cursor (0 for an empty log)."""
         rows = self._rows("SELECT coalesce(max(cursor), 0) FROM events", ())
         return int(rows[0][0]) if rows else 0
+
+    def log_id(self) -> str | None:
+        """This file's random id (None: no file, or one written before ids existed)."""
+        rows = self._rows("SELECT id FROM events_log_id", ())
+        return str(rows[0][0]) if rows else None
 
 
 class SqliteOffsets:

@@ -1,4 +1,5 @@
-"""The watch's consumer: reads the mirror's and the publication store's event logs after its
+"""The watch's consumer: reads the mirror's and the publication store's event logs (or, with
+`database_url`, the log every machine relays them into: `graph.watch.shared`) after its
 committed offsets, acts on each batch, and only then commits the batch's last cursor. Its
 effects are idempotent (`graph.watch.revise`) and the site is rebuilt from the store, so a
 watch killed anywhere and restarted reaches the same end state: exactly-once effects.
@@ -19,17 +20,18 @@ from graph.settings import Settings
 from graph.transcript import get_logger
 from graph.watch.index import ClaimIndex, doc_id
 from graph.watch.revise import pause_point, revise
-from graph.watch.sources import MirrorPapers
+from graph.watch.shared import event_sources
+from graph.watch.sources import PAPER_KINDS, MirrorPapers
 from memory import events
-from memory.events import Event, SqliteEventLog, SqliteOffsets
+from memory.events import Event
 from memory.models import Paper
 from memory.publication.notices import notices
 from memory.publication.service import store_for
 from memory.publication.store import StoredReport
 
-CONSUMER = "watch"
 BATCH = 200  # events per read and per offset commit
-PAPER_KINDS = (events.PAPER_NEW, events.PAPER_UPDATED, events.FULLTEXT_NEW)
+PUBLICATION_KINDS = (events.RUN_FINISHED, events.REPORT_VERSION, events.REPORT_STATUS,
+                     events.REPORT_CORRECTION, events.OWNER_DECISION)  # fmt: skip
 
 
 @dataclass
@@ -37,12 +39,14 @@ class DrainSummary:
     """What one drain consumed and did."""
 
     events: int = 0
+    relayed: int = 0
     corrections: int = 0
     revised: set[str] = field(default_factory=set)
     site_builds: int = 0
 
     def line(self) -> str:
-        return (
+        relayed = f"relayed {self.relayed} local event(s), " if self.relayed else ""
+        return relayed + (
             f"consumed {self.events} event(s): {self.corrections} claim status change(s) in "
             f"{len(self.revised)} report(s), site rebuilt {self.site_builds} time(s)"
         )
@@ -52,13 +56,14 @@ class DrainSummary:
 class WatchStatus:
     cursors: dict[str, tuple[int, int]]  # log -> (committed offset, newest cursor)
     pending: int
+    relay: list[str] = field(default_factory=list)  # shared log: how far each local log is
 
     def lines(self) -> list[str]:
         out = [
             f"{log}: cursor {offset}, head {head}, lag {head - offset}"
             for log, (offset, head) in self.cursors.items()
         ]
-        return [*out, f"pending notifications: {self.pending}"]
+        return [*out, *self.relay, f"pending notifications: {self.pending}"]
 
 
 class Watcher:
@@ -73,11 +78,9 @@ class Watcher:
     ) -> None:
         self.settings = settings
         self.store = store_for(settings.publications_path)
-        self.offsets = SqliteOffsets(settings.publications_path)
-        self.logs = {
-            "mirror": SqliteEventLog(settings.mirror_path, "mirror"),
-            "publication": SqliteEventLog(settings.publications_path, "publication"),
-        }
+        self.sources = event_sources(settings)
+        self.offsets, self.logs = self.sources.offsets, self.sources.logs
+        self.consumer = self.sources.consumer
         self._verifier = verifier
         self._index = index
         self._build_site = build_site or self._default_site
@@ -105,37 +108,54 @@ class Watcher:
     # --- status ------------------------------------------------------------------------------
     def status(self) -> WatchStatus:
         cursors = {
-            name: (self.offsets.get(CONSUMER, name), log.head()) for name, log in self.logs.items()
+            name: (self.offsets.get(self.consumer, name), log.head())
+            for name, log in self.logs.items()
         }
-        return WatchStatus(cursors, len(notices(self.store)))
+        relay = self.sources.relay.lines() if self.sources.relay else []
+        return WatchStatus(cursors, len(notices(self.store)), relay)
+
+    def close(self) -> None:
+        self.sources.close()
 
     # --- consuming ---------------------------------------------------------------------------
     def drain(self) -> DrainSummary:
-        """Consume both logs until neither has events after its offset."""
+        """Relay the local logs (shared log only), then consume the logs until none has events
+        after its offset."""
         summary = DrainSummary()
         moved = True
-        while moved:
+        while moved:  # (a shared log: relay again, so the watch's own writes come back too)
             moved = False
+            if self.sources.relay is not None:
+                summary.relayed += self.sources.relay.run()
             for name, log in self.logs.items():
-                batch = log.read_after(self.offsets.get(CONSUMER, name), BATCH)
+                batch = log.read_after(self.offsets.get(self.consumer, name), BATCH)
                 if not batch:
                     continue
                 moved = True
-                if name == "mirror":
-                    self._papers(batch, summary)
-                else:
-                    self._publication(batch, summary)
+                self._consume(batch, summary)
                 pause_point("before_commit")
-                self.offsets.commit(CONSUMER, name, batch[-1].cursor)
+                self.offsets.commit(self.consumer, name, batch[-1].cursor)
                 summary.events += len(batch)
         return summary
 
+    def _consume(self, batch: Sequence[Event], summary: DrainSummary) -> None:
+        """Papers re-verify, then publication events rebuild the site (it then shows the
+        corrections the papers made)."""
+        publication = [e for e in batch if e.kind in PUBLICATION_KINDS]
+        if len(publication) < len(batch):
+            self._papers([e for e in batch if e.kind not in PUBLICATION_KINDS], summary)
+        if publication:
+            self._publication(publication, summary)
+
     def _publication(self, batch: Sequence[Event], summary: DrainSummary) -> None:
-        rebuild = self.settings.site_dir is not None
+        """Only this home's own writes change its site (a shared log has every home's)."""
+        own = [e for e in batch if self.sources.own(e)]
+        rebuild = self.settings.site_dir is not None and bool(own)
         for event in batch:
+            action = ("site" if rebuild else "none") if self.sources.own(event) else "other home"
             self.log.info(
                 "watch.event", log=event.log, cursor=event.cursor, kind=event.kind,
-                subject=event.subject, action="site" if rebuild else "none",
+                subject=event.subject, action=action,
             )  # fmt: skip
         if rebuild:
             self._build_site()
@@ -149,7 +169,7 @@ class Watcher:
             return
         mirror = MirrorPapers(self.settings.mirror_path)
         try:
-            papers = mirror.papers([e.subject for e in batch if e.kind in PAPER_KINDS])
+            papers = mirror.for_events(batch)
             index = self.index()
             index.sync(published)
             order = list(papers)

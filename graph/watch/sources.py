@@ -16,6 +16,7 @@ from memory.mirror.rows import PAPER_COLS, PaperRow, paper_row
 from memory.models import Paper
 
 FULLTEXT_FORMATS = ("unarxive", "latexml", "pdf")
+PAPER_KINDS = (events.PAPER_NEW, events.PAPER_UPDATED, events.FULLTEXT_NEW)
 
 
 def _time(value: str) -> datetime | None:
@@ -44,17 +45,32 @@ def to_paper(row: PaperRow) -> Paper:
 
 
 class MirrorPapers:
-    """Read-only access to the mirror file for one batch of events."""
+    """Read-only access to the mirror file for one batch of events (a machine that consumes
+    only other machines' papers may have no mirror: then only what the events carry)."""
 
     def __init__(self, path: Path) -> None:
-        self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        self.conn = None
+        if Path(path).exists():
+            self.conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.conn.close()
+
+    def for_events(self, batch: Sequence[events.Event]) -> dict[str, Paper]:
+        """The papers of a batch's paper events: the record an event carries (relayed from
+        another machine's mirror), else this mirror's."""
+        mine = [e for e in batch if e.kind in PAPER_KINDS]
+        out = self.papers([e.subject for e in mine if "paper" not in e.payload])
+        out.update((e.subject, Paper.model_validate(e.payload["paper"]))
+                   for e in mine if "paper" in e.payload)  # fmt: skip
+        return out
 
     def papers(self, ids: Sequence[str]) -> dict[str, Paper]:
         wanted = sorted(set(ids))
         out: dict[str, Paper] = {}
+        if self.conn is None:
+            return out
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             marks = ",".join("?" * len(chunk))
@@ -67,6 +83,10 @@ class MirrorPapers:
     def paragraphs(self, event: events.Event) -> list[str]:
         """The full text's paragraphs for a `fulltext.new` event; [] for other events."""
         if event.kind != events.FULLTEXT_NEW:
+            return []
+        if "paragraphs" in event.payload:  # relayed from another machine's mirror
+            return [str(p) for p in event.payload["paragraphs"]]
+        if self.conn is None:
             return []
         version = event.payload.get("version")
         found = fulltext_db.find(self.conn, event.subject, version, FULLTEXT_FORMATS)

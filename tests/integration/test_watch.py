@@ -3,13 +3,12 @@ contradicts one of its claims, and `sovereign watch --once`: exactly one correct
 version bumped (tier and level re-derived), the site page rebuilt; a second `--once` changes
 nothing; a watch SIGKILLed mid-way and restarted reaches the same end state.
 
-The contradiction is real: the paper's abstract says SMoES *increases* TTFT on MMMU, the
-shipped verifier reads it and answers CONTRADICT; nothing in the fixture sets a status."""
+The contradiction is real (tests/watch_fixtures.py): the shipped verifier reads the later
+paper and answers CONTRADICT; nothing in the fixture sets a status."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,39 +19,15 @@ from typing import Any
 import pytest
 
 from memory.events import SqliteEventLog, SqliteOffsets
-from memory.publication import PublicationRecord, record_run, store_for
+from memory.publication import store_for
 from memory.publication.notices import WATCH
-from memory.run import RunRecord
 from tests.conftest import REPO, run_cli
-from tests.pub_samples import sample_state
+from tests.watch_fixtures import LATER_PAPER, end_state, ingest_later_paper
+from tests.watch_fixtures import home_env as _env
+from tests.watch_fixtures import publish as _publish
+from tests.watch_fixtures import watch as _watch
 
 pytestmark = pytest.mark.integration
-
-LATER_PAPER = {
-    "id": "2607.01234",
-    "title": "SMoES revisited: latency of soft expert routing",
-    "summary": "We reproduce SMoES on three benchmarks. We re-run SMoES and find that SMoES "
-    "increases TTFT by 4% on MMMU.",
-    "authors": ["C. Reviewer"],
-    "categories": ["cs.CL"],
-    "listing_date": "2026-07-15",
-}
-
-
-def _env(home: Path) -> dict[str, str]:
-    env = {**os.environ, "SOVEREIGN_HOME": str(home), "PYTHONPATH": str(REPO)}
-    env.pop("SOVEREIGN_WATCH_PAUSE_AT", None)
-    return env
-
-
-def _publish(tmp_path: Path, home: Path) -> PublicationRecord:
-    """The published report: C1 (SMoES's own TTFT result) was not confirmed by another
-    source; C2 and C3 were."""
-    state = sample_state(tmp_path)  # AUTO_APPROVE: published directly
-    state["verifications"][0] = sample_state(tmp_path, verified=0)["verifications"][0]
-    rec = record_run(RunRecord.from_state(state), home / "publications.sqlite")
-    assert rec.status == "published" and rec.version == 1
-    return rec
 
 
 def _setup(tmp_path: Path) -> tuple[Path, str]:
@@ -61,34 +36,8 @@ def _setup(tmp_path: Path) -> tuple[Path, str]:
     home = tmp_path / "home"
     home.mkdir(parents=True)
     rec = _publish(tmp_path, home)
-    feed = tmp_path / "later.jsonl"
-    feed.write_text(json.dumps(LATER_PAPER) + "\n", encoding="utf-8")
-    done = run_cli("mirror", "ingest", str(feed), env=_env(home))
-    assert done.returncode == 0, done.stderr
+    ingest_later_paper(tmp_path, home)
     return home, rec.report_id
-
-
-def _watch(home: Path, *args: str, log: Path | None = None) -> subprocess.CompletedProcess[str]:
-    logging = ("--log-file", str(log)) if log else ()
-    done = run_cli(*logging, "watch", *args, env=_env(home))
-    assert done.returncode == 0, done.stderr
-    return done
-
-
-def _end_state(home: Path, report_id: str) -> dict[str, Any]:
-    """What the watch changed, without the wall-clock times of its writes."""
-    rep = store_for(home / "publications.sqlite").get(report_id)
-    page = next((home / "site" / "reports").glob("*.html")).read_text(encoding="utf-8")
-    return {
-        "version": rep.version,
-        "status": rep.status,
-        "corrections": [(c["who"], c["kind"], c["what"], c["why"]) for c in rep.corrections],
-        # the artifacts' hashes cover the later paper's retrieval time (its ingest's time)
-        "manifest": {**rep.manifest, "submitted_at": None, "artifacts": None},
-        "sources": [{**s, "retrieved_at": None} for s in rep.provenance["sources"]],
-        "claims": {c["claim_id"]: c["status"] for c in rep.provenance["claims"]},
-        "page_says_contradicted": "contradicted" in page and "claim C1 (mirror#1)" in page,
-    }
 
 
 def test_watch_once_corrects_the_contradicted_claim_once(tmp_path: Path) -> None:
@@ -96,7 +45,7 @@ def test_watch_once_corrects_the_contradicted_claim_once(tmp_path: Path) -> None
     before = store_for(home / "publications.sqlite").get(report_id)
     log = tmp_path / "watch.jsonl"
     _watch(home, "--once", "--site", str(home / "site"), log=log)
-    after = _end_state(home, report_id)
+    after = end_state(home, report_id)
     assert after["version"] == before.version + 1
     assert len(after["corrections"]) == 1
     who, kind, what, why = after["corrections"][0]
@@ -126,7 +75,7 @@ def test_watch_once_corrects_the_contradicted_claim_once(tmp_path: Path) -> None
     page = next((home / "site" / "reports").glob("*.html"))
     stamp = page.stat().st_mtime_ns
     _watch(home, "--once", "--site", str(home / "site"))
-    assert _end_state(home, report_id) == after  # a second drain changes nothing
+    assert end_state(home, report_id) == after  # a second drain changes nothing
     assert page.stat().st_mtime_ns == stamp
 
 
@@ -159,7 +108,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The end state of one watch that ran undisturbed."""
     home, report_id = _setup(tmp_path_factory.mktemp("reference"))
     _watch(home, "--once", "--site", str(home / "site"))
-    return _end_state(home, report_id)
+    return end_state(home, report_id)
 
 
 @pytest.mark.parametrize("point", ["after_correction", "after_version", "before_commit"])
@@ -172,7 +121,7 @@ def test_sigkill_then_restart_reaches_the_same_end_state(
     assert (len(killed.corrections), killed.version) == KILLED_WITH[point]
     assert SqliteOffsets(home / "publications.sqlite").get("watch", "mirror") == 0
     _watch(home, "--once", "--site", str(home / "site"))
-    assert _end_state(home, report_id) == uninterrupted
+    assert end_state(home, report_id) == uninterrupted
 
 
 def test_online_polling_brings_the_newest_submissions_to_the_watch(tmp_path: Path) -> None:

@@ -183,3 +183,18 @@ def test_a_stored_full_text_is_an_event_and_the_watch_reads_its_paragraphs(
         assert mirror.paragraphs(event) == ["We re-run SMoES on MMMU.", "TTFT rises by 4%."]
     finally:
         mirror.close()
+
+
+def test_each_log_file_draws_its_own_id_once(tmp_path: Path) -> None:
+    """What tells a relay that a recreated file's cursors are new (graph/watch/shared.py)."""
+    assert SqliteEventLog(tmp_path / "none.db", "x").log_id() is None
+    ids = []
+    for name in ("a.db", "b.db"):
+        conn = sqlite3.connect(tmp_path / name)
+        events.ensure(conn)
+        first = SqliteEventLog(tmp_path / name, "x").log_id()
+        events.ensure(conn)  # a writer's next open
+        conn.close()
+        assert first is not None and SqliteEventLog(tmp_path / name, "x").log_id() == first
+        ids.append(first)
+    assert ids[0] != ids[1]
