@@ -270,12 +270,6 @@ def test_a_missing_paper_is_reported_and_kept_out_of_review(home: Path) -> None:
     assert re.search(r"^nf\s.*not answered", sovereign(home, "list").stdout, re.M)
 
 
-@pytest.mark.xfail(
-    reason="memory/mirror/server.py (not part of this change) lets socketserver print a "
-    "traceback when the full-text client resets a kept-alive connection; its _MirrorServer "
-    "needs a handle_error that ignores ConnectionResetError/BrokenPipeError",
-    strict=False,
-)
 def test_research_prints_no_traceback(home: Path) -> None:
     done = sovereign(home, "research", QUANT_Q, "--run-id", "quiet")
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
