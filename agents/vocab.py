@@ -5,7 +5,7 @@ from __future__ import annotations
 
 METRICS: dict[str, tuple[str, ...]] = {
     # canonical metric -> surface forms (normalised, matched as whole words)
-    "accuracy": ("accuracy", "accuracies", "acc", "top-1", "top 1", "top1"),
+    "accuracy": ("accuracy", "accuracies", "accurate", "acc", "top-1", "top 1", "top1"),
     "throughput": ("throughput", "tokens/s", "tokens/sec", "tokens per second", "tok/s", "qps"),
     "latency": ("latency", "ttft", "tpot", "time to first token", "inference time", "runtime"),
     "speedup": ("speedup", "speed-up", "faster", "speed up", "as fast as", "times faster"),

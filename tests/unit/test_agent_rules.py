@@ -27,6 +27,20 @@ def test_facets_of_a_throughput_question() -> None:
     assert any("16 to 128" in c for c in f.conditions)
 
 
+def test_a_question_asking_how_accurate_asks_for_accuracy() -> None:
+    """"How accurate is X" names the accuracy metric in its adjective form; without it the
+    question had no metric facet and no body sentence such as "detector accuracy was about
+    91%" was taken as bearing on it."""
+    assert extract_facets("How accurate is the detector of arXiv 2212.11808?").metric == [
+        "accuracy"
+    ]
+    assert coverage(
+        Facets(metric=["accuracy"]),
+        [{"arxiv_id": "1", "title": "D", "abstract": "It is 88% accurate on human text."}],
+        "How accurate is D?",
+    )[0].covered
+
+
 def test_uncovered_metric_on_benchmark_is_named() -> None:
     f = Facets(metric=["throughput"], benchmark=["Winoground"])
     papers = [
