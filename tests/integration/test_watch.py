@@ -103,7 +103,7 @@ def test_the_new_versions_report_md_says_what_changed(tmp_path: Path) -> None:
     assert md is not None and md.startswith(published.rstrip("\n"))
     assert "\n## Corrections\n" in md
     assert (
-        f"correction #1, claim C1: unverified → contradicted. Evidence: arXiv 2607.01234v1 "
+        "correction #1, claim C1: unverified → contradicted. Evidence: arXiv 2607.01234v1 "
         '(SMoES revisited: latency of soft expert routing): "We re-run SMoES and find that '
         'SMoES increases TTFT by 4% on MMMU." (Abstract).'
     ) in md
@@ -139,6 +139,7 @@ def test_a_later_contradiction_of_a_verified_claim_is_recorded_and_notified(
     c1 = next(c for c in rep.provenance["claims"] if c["claim_id"] == "C1")
     assert ("2607.01234", "CONTRADICT") in {(e["doc_id"], e["label"]) for e in c1["evidence"]}
     assert "correction #1, claim C1: verified, now contested" in after["markdown"]
+    assert after["page_says_contradicted"]  # the site page lists the correction
     records = [json.loads(line) for line in log.read_text().splitlines()]
     contested = [r for r in records if r["event"] == "watch.contested"]
     assert [(r["claim"], r["supported_by"], r["paper"]) for r in contested] == [
@@ -206,9 +207,7 @@ def test_sigkill_then_restart_reaches_the_same_end_state(
     assert (len(killed.corrections), killed.version) == KILLED_WITH[point]
     assert SqliteOffsets(home / "publications.sqlite").get("watch", "mirror") == 0
     _watch(home, "--once", "--site", str(home / "site"))
-    assert end_state(home, report_id) == (
-        uninterrupted_contested if c1_verified else uninterrupted
-    )
+    assert end_state(home, report_id) == (uninterrupted_contested if c1_verified else uninterrupted)
 
 
 def test_online_polling_brings_the_newest_submissions_to_the_watch(tmp_path: Path) -> None:

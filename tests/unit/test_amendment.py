@@ -40,7 +40,7 @@ def test_rows_are_marked_and_the_section_grows_in_order() -> None:
     assert "| ✓ | support 0.82 |" in rows["| C2"]  # untouched
     assert v2.startswith(TABLE.split("| C1")[0])
     assert (
-        '- 2026-07-15T10:00:00+00:00, correction #1, claim C1: unverified → contradicted. '
+        "- 2026-07-15T10:00:00+00:00, correction #1, claim C1: unverified → contradicted. "
         'Evidence: arXiv 2607.01234v1 (Later): "It is slower." (Abstract).'
     ) in v2
     second = Applied(_change("C2", "verified", "verified", ["SUPPORT", "CONTRADICT"]),
