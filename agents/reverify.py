@@ -74,7 +74,8 @@ def reverify_claim(
 ) -> StatusChange | None:
     """The claim's verification with the verifier's verdict on `paper` in place of any earlier
     verdict on that paper; a StatusChange when the aggregate status differs from the recorded
-    one, else None. A claim is never checked against its own source."""
+    one or the claim is newly contested, else None. A claim is never checked against its own
+    source."""
     if claim.source_id == paper.arxiv_id:
         return None
     old = record.verification_of(claim.id)
@@ -95,9 +96,7 @@ def reverify_claim(
     after = aggregate(claim, docs, [*earlier, verdict], method, names)
     picked = [i for i in verdict.rationale if 0 <= i < len(doc.sentences)]
     cited = (tuple(doc.sentences[i] for i in picked), tuple(doc.location_of(i) for i in picked))
-    if after.status != before:
-        return StatusChange(claim, before, after, paper, *cited)
-    if _newly_contested(old, verdict, doc, names):
+    if after.status != before or _newly_contested(old, verdict, doc, names):
         return StatusChange(claim, before, after, paper, *cited)
     return None
 
