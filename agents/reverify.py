@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.verification.claims import about, aggregate, evidence_doc, subject_names
-from memory.models import Claim, EvidenceDoc, Paper, Passage, Verification
+from memory.models import Claim, DocVerdict, EvidenceDoc, Paper, Passage, Verification
 from memory.run import RunRecord
 
 BODY_PASSAGES = 2  # full-text paragraphs of the new paper read per claim, as in a run
@@ -19,12 +19,25 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 @dataclass(frozen=True)
 class StatusChange:
-    """A claim whose aggregate status the new paper changed."""
+    """A claim whose aggregate status the new paper changed, or (`contested`) a verified claim
+    the new paper contradicts while the aggregate, which any support decides, stays verified.
+    `quotes`/`places` are the new paper's own sentences the verifier cited and where they sit."""
 
     claim: Claim
     before: str
     after: Verification
     paper: Paper
+    quotes: tuple[str, ...] = ()
+    places: tuple[str, ...] = ()
+
+    @property
+    def contested(self) -> bool:
+        return self.before == self.after.status
+
+    @property
+    def supported_by(self) -> list[str]:
+        """The sources whose support keeps a contested claim verified."""
+        return [v.doc_id for v in self.after.evidence if v.label == "SUPPORT"]
 
 
 def _papers(record: RunRecord, paper: Paper) -> dict[str, Paper]:
@@ -61,7 +74,8 @@ def reverify_claim(
 ) -> StatusChange | None:
     """The claim's verification with the verifier's verdict on `paper` in place of any earlier
     verdict on that paper; a StatusChange when the aggregate status differs from the recorded
-    one, else None. A claim is never checked against its own source."""
+    one or the claim is newly contested, else None. A claim is never checked against its own
+    source."""
     if claim.source_id == paper.arxiv_id:
         return None
     old = record.verification_of(claim.id)
@@ -78,8 +92,26 @@ def reverify_claim(
     ]
     docs.append(doc)
     method = str(getattr(verifier, "name", "verifier"))  # the verifier that decided now
-    after = aggregate(claim, docs, [*earlier, verdict], method, subject_names(claim, papers))
-    return None if after.status == before else StatusChange(claim, before, after, paper)
+    names = subject_names(claim, papers)
+    after = aggregate(claim, docs, [*earlier, verdict], method, names)
+    picked = [i for i in verdict.rationale if 0 <= i < len(doc.sentences)]
+    cited = (tuple(doc.sentences[i] for i in picked), tuple(doc.location_of(i) for i in picked))
+    if after.status != before or _newly_contested(old, verdict, doc, names):
+        return StatusChange(claim, before, after, paper, *cited)
+    return None
+
+
+def _newly_contested(
+    old: Verification | None, verdict: DocVerdict, doc: EvidenceDoc, names: Sequence[str]
+) -> bool:
+    """A verified claim that a deciding source (one about the claim's subject, as in
+    `aggregate`) now contradicts and did not contradict before: silent under the
+    any-support rule, so the owner must be told."""
+    if old is None or old.status != "verified" or verdict.label != "CONTRADICT":
+        return False
+    if names and not about(doc, names):
+        return False
+    return not any(v.doc_id == doc.doc_id and v.label == "CONTRADICT" for v in old.evidence)
 
 
 def revised_record(record: RunRecord, changes: Sequence[StatusChange]) -> RunRecord:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,12 @@ def home_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     return {**env, **(extra or {})}
 
 
-def publish(tmp_path: Path, home: Path) -> PublicationRecord:
+def publish(tmp_path: Path, home: Path, c1_verified: bool = False) -> PublicationRecord:
     """The published report: C1 (SMoES's own TTFT result) was not confirmed by another
-    source; C2 and C3 were."""
+    source (`c1_verified`: 2605.00002 supports it); C2 and C3 were."""
     state = sample_state(tmp_path)  # AUTO_APPROVE: published directly
-    state["verifications"][0] = sample_state(tmp_path, verified=0)["verifications"][0]
+    if not c1_verified:
+        state["verifications"][0] = sample_state(tmp_path, verified=0)["verifications"][0]
     rec = record_run(RunRecord.from_state(state), home / "publications.sqlite")
     assert rec.status == "published" and rec.version == 1
     return rec
@@ -77,4 +79,6 @@ def end_state(home: Path, report_id: str, key: str = "mirror#1") -> dict[str, An
         "sources": [{**s, "retrieved_at": None} for s in rep.provenance["sources"]],
         "claims": {c["claim_id"]: c["status"] for c in rep.provenance["claims"]},
         "page_says_contradicted": "contradicted" in page and f"claim C1 ({key})" in page,
+        # the amended report.md, without its corrections' wall-clock times
+        "markdown": re.sub(r"(?m)^- [^,]+, correction #", "- AT, correction #", rep.markdown or ""),
     }

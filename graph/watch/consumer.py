@@ -41,6 +41,7 @@ class DrainSummary:
     events: int = 0
     relayed: int = 0
     corrections: int = 0
+    contested: int = 0  # verified claims a later paper now contradicts (status unchanged)
     revised: set[str] = field(default_factory=set)
     site_builds: int = 0
 
@@ -48,7 +49,9 @@ class DrainSummary:
         relayed = f"relayed {self.relayed} local event(s), " if self.relayed else ""
         return relayed + (
             f"consumed {self.events} event(s): {self.corrections} claim status change(s) in "
-            f"{len(self.revised)} report(s), site rebuilt {self.site_builds} time(s)"
+            f"{len(self.revised)} report(s), "
+            + (f"{self.contested} verified claim(s) contested, " if self.contested else "")
+            + f"site rebuilt {self.site_builds} time(s)"
         )
 
 
@@ -182,9 +185,11 @@ class Watcher:
                 changed = self._paper(
                     event, paper, mirror.paragraphs(event), nearest[paper.arxiv_id]
                 )
-                summary.corrections += sum(len(c) for c in changed.values())
+                found = [c for cs in changed.values() for c in cs]
+                summary.contested += sum(c.contested for c in found)
+                summary.corrections += sum(not c.contested for c in found)
                 summary.revised |= set(changed)
-                self._logged(event, "re-verified", sum(len(c) for c in changed.values()))
+                self._logged(event, "re-verified", len(found))
         finally:
             mirror.close()
 

@@ -1,6 +1,7 @@
 """What `sovereign watch` does to one published report when a later paper changes a claim's
-status: a correction record per changed claim, a new version of the report's documents (tier
-and levels re-derived) and an owner notification. Every write is idempotent: a correction is
+status, or contradicts a claim that stays verified (contested): a correction record per claim,
+a new version of the report's documents (tier and levels re-derived, report.md amended) and an
+owner notification. Every write is idempotent: a correction is
 keyed by the claim and the event (`claim C1 (mirror#17)`), the version by its digest, so a
 watch killed half-way and restarted reaches the same end state."""
 
@@ -10,9 +11,11 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from agents.amendment import Applied, amended_markdown
 from agents.reverify import StatusChange, revised_record
 from memory.events import Event
 from memory.publication.notices import WATCH
@@ -46,7 +49,21 @@ def correction_what(change: StatusChange, event: Event) -> str:
     return f"claim {change.claim.id} ({event.key})"
 
 
-def correction_why(change: StatusChange) -> str:
+def contested_why(change: StatusChange, report_id: str) -> str:
+    """The notification a contested claim raises: who still supports it, what contradicts it."""
+    paper = change.paper
+    said = "; ".join(f'"{q}" ({p})' for q, p in zip(change.quotes, change.places, strict=False))
+    backers = ", ".join(change.supported_by) or "an earlier source"
+    return (
+        f"claim {change.claim.id} of {report_id} is now contested: verified by {backers}, "
+        f"contradicted by later paper arXiv {paper.versioned_id} ({paper.title})"
+        + (f": {said}" if said else "")
+    )
+
+
+def correction_why(change: StatusChange, report_id: str = "") -> str:
+    if change.contested:
+        return contested_why(change, report_id)
     paper, after = change.paper, change.after
     quote = " ".join(after.evidence_quotes)  # stored whole: a correction is never truncated
     said = f': "{quote}"' if quote else ""
@@ -63,20 +80,18 @@ def event_time(event: Event) -> datetime:
 
 def _stamped(changes: Sequence[StatusChange], event: Event) -> list[StatusChange]:
     """The new papers as the report's sources: found by this event, retrieved at its time."""
-    return [
-        StatusChange(
-            c.claim,
-            c.before,
-            c.after,
-            c.paper.model_copy(
-                update={
-                    "query": f"sovereign watch ({event.key})",
-                    "retrieved_at": event_time(event),
-                }
-            ),
-        )
-        for c in changes
-    ]
+    stamp = {"query": f"sovereign watch ({event.key})", "retrieved_at": event_time(event)}
+    return [replace(c, paper=c.paper.model_copy(update=stamp)) for c in changes]
+
+
+def _amended(
+    store: PublicationStore, stored: StoredReport, changes: Sequence[StatusChange], event: Event
+) -> str | None:
+    """The new version's report.md: the latest one amended with the corrections just recorded
+    (read back from the store, so a restart derives the very same text)."""
+    recorded = {c["what"]: c for c in store.get(stored.report_id).corrections}
+    applied = [Applied(c, recorded[correction_what(c, event)]) for c in changes]
+    return amended_markdown(stored.markdown, applied)
 
 
 def revise(
@@ -89,13 +104,25 @@ def revise(
     for change in changes:
         what = correction_what(change, event)
         if what not in done:
-            store.add_correction(stored.report_id, WATCH, what, correction_why(change),
-                                 "correction")  # fmt: skip
+            why = correction_why(change, stored.report_id)
+            store.add_correction(stored.report_id, WATCH, what, why, "correction")
         pause_point("after_correction")
-    revised = revised_record(stored.record(), _stamped(changes, event))
-    rec = record_revision(store, stored, revised, recorded_info(stored))
+    stamped = _stamped(changes, event)
+    revised = revised_record(stored.record(), stamped)
+    markdown = _amended(store, stored, stamped, event)
+    rec = record_revision(store, stored, revised, recorded_info(stored), markdown)
     pause_point("after_version")
-    claims = [f"{c.claim.id}: {c.before} -> {c.after.status}" for c in changes]
+    for change in (c for c in stamped if c.contested):
+        log.warning(
+            "watch.contested", report_id=stored.report_id, claim=change.claim.id,
+            supported_by=change.supported_by, paper=change.paper.versioned_id,
+            quotes=list(change.quotes), locations=list(change.places), event_key=event.key,
+        )  # fmt: skip
+    claims = [
+        f"{c.claim.id}: {c.before}, contested" if c.contested
+        else f"{c.claim.id}: {c.before} -> {c.after.status}"
+        for c in changes
+    ]  # fmt: skip
     log.warning(
         "watch.notification",
         report_id=stored.report_id,

@@ -75,12 +75,18 @@ def _store_version(store: PublicationStore, run: RunView) -> int:
 
 
 def record_revision(
-    store: PublicationStore, stored: StoredReport, record: RunRecord, info: RunInfo | None
+    store: PublicationStore,
+    stored: StoredReport,
+    record: RunRecord,
+    info: RunInfo | None,
+    markdown: str | None = None,
 ) -> PublicationRecord:
     """A recorded report revised after publication (`sovereign watch` re-verified a claim):
-    its documents rebuilt from the revised run, tier and levels re-derived, the stored
-    report.md kept (it is what was published). The status is untouched; idempotent."""
-    _store_version(store, RunView(record, info, stored.markdown))
+    its documents rebuilt from the revised run, tier and levels re-derived, report.md the
+    amended text the caller gives (default: the stored one; older versions keep theirs). The
+    status is untouched; idempotent."""
+    text = stored.markdown if markdown is None else markdown
+    _store_version(store, RunView(record, info, text))
     return to_record(store.get(stored.report_id))
 
 

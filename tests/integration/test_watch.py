@@ -8,8 +8,10 @@ paper and answers CONTRADICT; nothing in the fixture sets a status."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -30,12 +32,13 @@ from tests.watch_fixtures import watch as _watch
 pytestmark = pytest.mark.integration
 
 
-def _setup(tmp_path: Path) -> tuple[Path, str]:
-    """A published report (its claim C1 not verified by any source), then the later paper
-    ingested into the mirror with `sovereign mirror ingest`."""
+def _setup(tmp_path: Path, c1_verified: bool = False) -> tuple[Path, str]:
+    """A published report (its claim C1 not verified by any source, or with `c1_verified`
+    supported by 2605.00002), then the later paper ingested into the mirror with
+    `sovereign mirror ingest`."""
     home = tmp_path / "home"
     home.mkdir(parents=True)
-    rec = _publish(tmp_path, home)
+    rec = _publish(tmp_path, home, c1_verified)
     ingest_later_paper(tmp_path, home)
     return home, rec.report_id
 
@@ -79,6 +82,76 @@ def test_watch_once_corrects_the_contradicted_claim_once(tmp_path: Path) -> None
     assert page.stat().st_mtime_ns == stamp
 
 
+def _version_markdown(home: Path, report_id: str, version: int) -> str:
+    with sqlite3.connect(home / "publications.sqlite") as conn:
+        row = conn.execute(
+            "SELECT markdown FROM versions WHERE report_id=? AND version=?", (report_id, version)
+        ).fetchone()
+    return str(row[0])
+
+
+def test_the_new_versions_report_md_says_what_changed(tmp_path: Path) -> None:
+    """Version 2's report.md (store and site download) carries a Corrections entry with the
+    claim, before -> after, the evidence quote, paper, location and correction id; version
+    1's text is unchanged; the manifest hashes the amended text."""
+    home, report_id = _setup(tmp_path)
+    published = store_for(home / "publications.sqlite").get(report_id).markdown
+    assert published is not None and "Corrections" not in published
+    _watch(home, "--once", "--site", str(home / "site"))
+    rep = store_for(home / "publications.sqlite").get(report_id)
+    md = rep.markdown
+    assert md is not None and md.startswith(published.rstrip("\n"))
+    assert "\n## Corrections\n" in md
+    assert (
+        "correction #1, claim C1: unverified → contradicted. Evidence: arXiv 2607.01234v1 "
+        '(SMoES revisited: latency of soft expert routing): "We re-run SMoES and find that '
+        'SMoES increases TTFT by 4% on MMMU." (Abstract).'
+    ) in md
+    assert rep.corrections[0]["at"] in md
+    assert _version_markdown(home, report_id, 1) == published  # never edited in place
+    assert _version_markdown(home, report_id, 2) == md
+    site_md = next((home / "site" / "reports").rglob("report.md")).read_text(encoding="utf-8")
+    assert site_md == md
+    artifact = next(a for a in rep.manifest["artifacts"] if a["name"] == "report.md")
+    assert artifact["sha256"] == hashlib.sha256(md.encode("utf-8")).hexdigest()
+
+
+def test_a_later_contradiction_of_a_verified_claim_is_recorded_and_notified(
+    tmp_path: Path,
+) -> None:
+    """C1 stays verified (2605.00002 supports it; any support decides), yet the later paper
+    contradicts it: one correction naming both sides, a new version, a notification in
+    `review list` and `watch --status`, a `watch.contested` structlog event; once only."""
+    home, report_id = _setup(tmp_path, c1_verified=True)
+    log = tmp_path / "watch.jsonl"
+    done = _watch(home, "--once", "--site", str(home / "site"), log=log)
+    assert "0 claim status change(s) in 1 report(s), 1 verified claim(s) contested" in done.stderr
+    after = end_state(home, report_id)
+    assert after["version"] == 2 and after["claims"]["C1"] == "verified"
+    [(who, kind, what, why)] = after["corrections"]
+    assert (who, kind, what) == (WATCH, "correction", "claim C1 (mirror#1)")
+    assert why.startswith(
+        f"claim C1 of {report_id} is now contested: verified by 2605.00002, contradicted by "
+        "later paper arXiv 2607.01234v1 (SMoES revisited: latency of soft expert routing): "
+    )
+    assert '"We re-run SMoES and find that SMoES increases TTFT by 4% on MMMU." (Abstract)' in why
+    rep = store_for(home / "publications.sqlite").get(report_id)
+    c1 = next(c for c in rep.provenance["claims"] if c["claim_id"] == "C1")
+    assert ("2607.01234", "CONTRADICT") in {(e["doc_id"], e["label"]) for e in c1["evidence"]}
+    assert "correction #1, claim C1: verified, now contested" in after["markdown"]
+    assert after["page_says_contradicted"]  # the site page lists the correction
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    contested = [r for r in records if r["event"] == "watch.contested"]
+    assert [(r["claim"], r["supported_by"], r["paper"]) for r in contested] == [
+        ("C1", ["2605.00002"], "2607.01234v1")
+    ]
+    listed = run_cli("review", "list", env=_env(home)).stdout
+    assert f"{report_id}  notification  correction #1 claim C1 (mirror#1): claim C1 of" in listed
+    assert "pending notifications: 1" in _watch(home, "--status").stdout
+    _watch(home, "--once", "--site", str(home / "site"))
+    assert end_state(home, report_id) == after
+
+
 def _killed_at(home: Path, point: str) -> None:
     """Start `watch --once` paused at `point`, SIGKILL it there."""
     env = {**_env(home), "SOVEREIGN_WATCH_PAUSE_AT": f"{point}:120"}
@@ -111,17 +184,30 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return end_state(home, report_id)
 
 
+@pytest.fixture(scope="module")
+def uninterrupted_contested(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The same for a verified claim the later paper contests."""
+    home, report_id = _setup(tmp_path_factory.mktemp("contested"), c1_verified=True)
+    _watch(home, "--once", "--site", str(home / "site"))
+    return end_state(home, report_id)
+
+
+@pytest.mark.parametrize("c1_verified", [False, True], ids=["status-change", "contested"])
 @pytest.mark.parametrize("point", ["after_correction", "after_version", "before_commit"])
 def test_sigkill_then_restart_reaches_the_same_end_state(
-    tmp_path: Path, point: str, uninterrupted: dict[str, Any]
+    tmp_path: Path,
+    point: str,
+    c1_verified: bool,
+    uninterrupted: dict[str, Any],
+    uninterrupted_contested: dict[str, Any],
 ) -> None:
-    home, report_id = _setup(tmp_path)
+    home, report_id = _setup(tmp_path, c1_verified)
     _killed_at(home, point)
     killed = store_for(home / "publications.sqlite").get(report_id)
     assert (len(killed.corrections), killed.version) == KILLED_WITH[point]
     assert SqliteOffsets(home / "publications.sqlite").get("watch", "mirror") == 0
     _watch(home, "--once", "--site", str(home / "site"))
-    assert end_state(home, report_id) == uninterrupted
+    assert end_state(home, report_id) == (uninterrupted_contested if c1_verified else uninterrupted)
 
 
 def test_online_polling_brings_the_newest_submissions_to_the_watch(tmp_path: Path) -> None:

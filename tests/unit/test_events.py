@@ -143,14 +143,27 @@ def test_abstaining_or_own_source_papers_change_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("status", ["verified", "unverified"])
 def test_support_still_wins_over_a_later_contradiction(tmp_path: Path, status: str) -> None:
-    """The run's own rule: a claim some other source supports stays verified."""
+    """The run's own rule: a claim some other source supports stays verified, but the new
+    contradiction is reported (contested), once: the revised record already holds it."""
     record = sample_record(tmp_path, verified=3 if status == "verified" else 0)
-    change = reverify_claim(record, record.claims[0], _later("2607.9", "SMoES is slow."),
-                            _Says("CONTRADICT"))  # fmt: skip
-    if status == "verified":
-        assert change is None
-    else:
-        assert change is not None and change.after.status == "contradicted"
+    later = _later("2607.9", "SMoES is slow.")
+    change = reverify_claim(record, record.claims[0], later, _Says("CONTRADICT"))
+    assert change is not None
+    if status == "unverified":
+        assert change.after.status == "contradicted" and not change.contested
+        return
+    assert change.contested and change.after.status == "verified"
+    assert change.supported_by == ["2605.00002"]
+    assert (change.quotes, change.places) == (("SMoES is slow.",), ("Abstract",))
+    revised = revised_record(record, [change])
+    assert reverify_claim(revised, revised.claims[0], later, _Says("CONTRADICT")) is None
+
+
+def test_a_contradiction_about_another_subject_does_not_contest(tmp_path: Path) -> None:
+    """As in the aggregation, only a source naming the claim's subject (SMoES) can decide."""
+    record = sample_record(tmp_path)
+    other = Paper(arxiv_id="2607.9", version=1, title="Hard routing", abstract="It is slow.")
+    assert reverify_claim(record, record.claims[0], other, _Says("CONTRADICT")) is None
 
 
 def test_a_stored_full_text_is_an_event_and_the_watch_reads_its_paragraphs(
