@@ -98,13 +98,11 @@ def append(cur: Any, log: str, events: Iterable[NewEvent], at: str | None = None
     return _append_locked(cur, log, [(k, s, p, when, "", None) for k, s, p in events])
 
 
-class PostgresEventLog:
-    """One named log in the shared database; one connection, used by one thread at a time."""
+class _SharedConnection:
+    """One connection to the shared database, used by one thread at a time."""
 
-    def __init__(self, url: str, name: str) -> None:
-        self.url = url
+    def __init__(self, url: str) -> None:
         self.location = redacted(url)
-        self.name = name
         self._conn = _connection(url)
         self._lock = threading.Lock()
 
@@ -113,6 +111,15 @@ class PostgresEventLog:
 
     def _guarded(self) -> Any:
         return _guarded(self._lock, self.location)
+
+
+class PostgresEventLog(_SharedConnection):
+    """One named log in the shared database."""
+
+    def __init__(self, url: str, name: str) -> None:
+        super().__init__(url)
+        self.url = url
+        self.name = name
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         with self._guarded():
@@ -166,19 +173,8 @@ class PostgresEventLog:
         return int(rows[0][0])
 
 
-class PostgresOffsets:
+class PostgresOffsets(_SharedConnection):
     """Consumers' committed cursors in the shared database."""
-
-    def __init__(self, url: str) -> None:
-        self.location = redacted(url)
-        self._conn = _connection(url)
-        self._lock = threading.Lock()
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def _guarded(self) -> Any:
-        return _guarded(self._lock, self.location)
 
     def get(self, consumer: str, log: str) -> int:
         with self._guarded():

@@ -5,6 +5,7 @@ summary `.ci/run` prints (counts and skip reasons)."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import socket
@@ -78,6 +79,14 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """The JSON transcript events of an events.jsonl (none when it was never written)."""
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(x) for x in lines if x.strip()]
 
 
 def get_free_port() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import read_events, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "graph" / "mirror_small.jsonl"
@@ -45,12 +45,6 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return home
 
 
-def _events(path: Path) -> list[dict[str, object]]:
-    if not path.exists():
-        return []
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-
-
 def test_research_writes_report_with_live_progress(home: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     log = tmp_path / "ev.jsonl"
@@ -73,10 +67,10 @@ def test_research_writes_report_with_live_progress(home: Path, tmp_path: Path) -
     assert data["state"]["run_id"] == "cli-ok"
     assert f"Policy: {data['summary']['policy']}." in report
     # the transcript: always beside the report, and in --log-file when asked
-    beside = _events(out / "events.jsonl")
+    beside = read_events(out / "events.jsonl")
     assert beside and {e["run_id"] for e in beside} == {"cli-ok"}
     assert beside[0]["node"] == "resolve_paper" and beside[0]["event"] == "node_start"
-    assert len(_events(log)) == len(beside)
+    assert len(read_events(log)) == len(beside)
     shown = sovereign(home, "show", "cli-ok")
     assert shown.returncode == 0 and shown.stdout.splitlines()[-1].startswith("report: ")
 
@@ -145,7 +139,8 @@ def test_killed_run_resumes_without_redoing_finished_nodes(home: Path, tmp_path:
         deadline = time.time() + 180
         while time.time() < deadline:
             if any(
-                e["event"] == "node_start" and e["node"] == "select_claims" for e in _events(log1)
+                e["event"] == "node_start" and e["node"] == "select_claims"
+                for e in read_events(log1)
             ):
                 break
             assert proc.poll() is None, "run ended before it could be killed"
@@ -157,14 +152,14 @@ def test_killed_run_resumes_without_redoing_finished_nodes(home: Path, tmp_path:
     finally:
         if proc.poll() is None:
             proc.kill()
-    first = {e["node"] for e in _events(log1) if e["event"] == "node_end"}
+    first = {e["node"] for e in read_events(log1) if e["event"] == "node_end"}
     assert {"resolve_paper", "search_arxiv", "index_memory", "read_source"} <= first
     assert "write_report" not in first
     shown = sovereign(home, "show", "killed")
     assert "unfinished" in shown.stdout and "select_claims" in shown.stdout
     done = sovereign(home, "--log-file", str(log2), "resume", "killed")
     assert done.returncode == 0, done.stdout + done.stderr
-    started = [e["node"] for e in _events(log2) if e["event"] == "node_start"]
+    started = [e["node"] for e in read_events(log2) if e["event"] == "node_start"]
     assert started[0] == "select_claims"
     assert not set(started) & {
         "resolve_paper",

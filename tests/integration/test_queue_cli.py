@@ -5,7 +5,6 @@ next worker resumes from the run's checkpoints."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, read_events
 from tests.integration.test_graph_cli import FIXTURE, FLEX_Q, QUANT_Q, sovereign
 
 pytestmark = pytest.mark.integration
@@ -28,12 +27,6 @@ def home(tmp_path: Path) -> Path:
     done = sovereign(home, "mirror", "ingest", str(FIXTURE))
     assert done.returncode == 0, done.stderr
     return home
-
-
-def _events(path: Path) -> list[dict[str, object]]:
-    if not path.exists():
-        return []
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def _queue_rows(listing: str) -> list[list[str]]:
@@ -77,10 +70,10 @@ def test_submitted_questions_are_researched_by_a_worker(home: Path, tmp_path: Pa
     assert "2601.99999 was not found" in shown.stdout  # ran, and says why it has no answer
     report = home / "runs" / run_ids[0] / "report.md"
     assert report.read_text(encoding="utf-8").startswith("#")
-    beside = [e["event"] for e in _events(report.with_name("events.jsonl"))]
+    beside = [e["event"] for e in read_events(report.with_name("events.jsonl"))]
     assert beside[0] == "queue_claimed" and beside[-1] == "queue_done"
     assert "node_start" in beside
-    done = [e for e in _events(log) if e["event"] == "queue_done"]
+    done = [e for e in read_events(log) if e["event"] == "queue_done"]
     assert sorted(str(e["run_id"]) for e in done) == sorted(run_ids)
 
 
@@ -121,7 +114,8 @@ def test_a_killed_worker_s_request_is_resumed_by_the_next_worker(
     try:
         deadline = time.monotonic() + 180
         while not any(
-            e["event"] == "node_start" and e["node"] == "select_claims" for e in _events(first_log)
+            e["event"] == "node_start" and e["node"] == "select_claims"
+            for e in read_events(first_log)
         ):
             assert proc.poll() is None, "the worker ended before it could be killed"
             assert time.monotonic() < deadline, "select_claims never started"
@@ -137,7 +131,7 @@ def test_a_killed_worker_s_request_is_resumed_by_the_next_worker(
     second_log = tmp_path / "second.jsonl"
     done = sovereign(home, "--log-file", str(second_log), "worker", "--until-empty")
     assert done.returncode == 0, done.stdout + done.stderr
-    events = _events(second_log)
+    events = read_events(second_log)
     assert [e["event"] for e in events][:2] == ["queue_recovered", "queue_claimed"]
     started = [e["node"] for e in events if e["event"] == "node_start"]
     assert started[0] == "select_claims" and "resolve_paper" not in started
@@ -164,7 +158,7 @@ def test_an_outage_is_retried_with_a_fresh_run_then_fails_with_its_reason(
     assert done.returncode == 1, done.stdout + done.stderr  # a request failed
     assert done.stdout.splitlines()[-1] == "worker done: 0 done, 1 failed, 1 retried"
     assert "Traceback" not in done.stdout + done.stderr
-    events = _events(log)
+    events = read_events(log)
     assert [e["event"] for e in events if str(e["event"]).startswith("queue_")] == [
         "queue_claimed", "queue_retry", "queue_claimed", "queue_failed",
     ]  # fmt: skip

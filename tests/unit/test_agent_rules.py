@@ -28,7 +28,7 @@ def test_facets_of_a_throughput_question() -> None:
 
 
 def test_a_question_asking_how_accurate_asks_for_accuracy() -> None:
-    """"How accurate is X" names the accuracy metric in its adjective form; without it the
+    """A question asking "how accurate" names the accuracy metric by its adjective; without it the
     question had no metric facet and no body sentence such as "detector accuracy was about
     91%" was taken as bearing on it."""
     assert extract_facets("How accurate is the detector of arXiv 2212.11808?").metric == [

@@ -9,13 +9,10 @@ from pathlib import Path
 from graph import build_graph
 from graph.settings import Settings
 from graph.transcript import REDACTED, configure, get_logger, redact
+from tests.conftest import read_events
 from tests.unit.graph_fakes import fake_services
 
 Q = "What accuracy does FlexMoE reach on MMMU compared with dense VLMs of similar activated size?"
-
-
-def _events(path: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def test_events_arrive_while_the_run_is_going(tmp_path: Path) -> None:
@@ -29,10 +26,10 @@ def test_events_arrive_while_the_run_is_going(tmp_path: Path) -> None:
         for chunk in graph.stream({"question": Q}, stream_mode="updates"):
             finished_nodes.extend(chunk)
             if finished_nodes == ["resolve_paper"]:
-                seen_mid_run = _events(log)  # the run has not reached the report yet
+                seen_mid_run = read_events(log)  # the run has not reached the report yet
         assert any(e["event"] == "node_end" and e["node"] == "resolve_paper" for e in seen_mid_run)
         assert not any(e["node"] == "write_report" for e in seen_mid_run)
-        events = _events(log)
+        events = read_events(log)
         run_id = events[0]["run_id"]
         assert run_id and all(e["run_id"] == run_id for e in events[1:])
         for e in events:

@@ -5,7 +5,6 @@ running a request twice; each step is a structlog event."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from graph.worker import Worker, backoff_policy, transient
 from memory.errors import ServiceUnavailable, UserError
 from memory.net import RetryPolicy
 from memory.queue import QueuedRequest, RequestQueue, open_queue
+from tests.conftest import read_events
 
 NO_WAIT = RetryPolicy(backoff_s=0.0)
 
@@ -39,10 +39,6 @@ def events(tmp_path: Path) -> Iterator[Path]:
     configure(to_stderr=True)
 
 
-def _events(path: Path) -> list[dict[str, object]]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
-
-
 def test_transient_failures_retry_then_succeed_and_are_logged(
     queue: RequestQueue, events: Path
 ) -> None:
@@ -61,7 +57,7 @@ def test_transient_failures_retry_then_succeed_and_are_logged(
     assert done.state == "done" and done.attempts == 3
     assert done.error == "ServiceUnavailable: arXiv did not answer"  # why it took retries
     assert (counts["retry"], counts["done"], counts["failed"]) == (2, 1, 0)
-    names = [e["event"] for e in _events(events) if e.get("run_id") == "flaky"]
+    names = [e["event"] for e in read_events(events) if e.get("run_id") == "flaky"]
     assert names == ["queue_claimed", "queue_retry"] * 2 + ["queue_claimed", "queue_done"]
 
 

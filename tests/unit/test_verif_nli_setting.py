@@ -4,23 +4,15 @@ and falls back to the baseline, as for any unavailable verifier."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 from graph.services import Services
 from graph.settings import Settings
-from memory.embeddings.local import minilm_tokenizer_path
-from tests.unit.test_verif_stance import tiny_pair_model
+from tests.unit.test_verif_stance import tiny_nli_folder
 
 
 def test_verifier_nli_is_passed_with_the_home(tmp_path: Path) -> None:
-    folder = tmp_path / "nli"
-    folder.mkdir()
-    tiny_pair_model(folder / "model.onnx")
-    shutil.copy(minilm_tokenizer_path(), folder / "tokenizer.json")
-    labels = {"0": "entailment", "1": "contradiction", "2": "neutral"}
-    (folder / "config.json").write_text(json.dumps({"id2label": labels}))
+    folder = tiny_nli_folder(tmp_path / "nli")
     settings = Settings(home=tmp_path / "home", verifier_nli=folder)
     services = Services(settings)
     services.verifier()

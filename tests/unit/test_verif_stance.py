@@ -64,16 +64,19 @@ def tiny_pair_model(path: Path, vocab: int = 30522, width: int = 8) -> Path:
     return path
 
 
-@pytest.fixture
-def nli_folder(tmp_path: Path) -> Path:
+def tiny_nli_folder(folder: Path) -> Path:
     """The tiny model as an exported NLI folder: model.onnx, tokenizer.json, config.json."""
-    folder = tmp_path / "nli"
     folder.mkdir()
     tiny_pair_model(folder / "model.onnx")
     shutil.copy(minilm_tokenizer_path(), folder / "tokenizer.json")
     labels = {"0": "entailment", "1": "contradiction", "2": "neutral"}
     (folder / "config.json").write_text(json.dumps({"id2label": labels}))
     return folder
+
+
+@pytest.fixture
+def nli_folder(tmp_path: Path) -> Path:
+    return tiny_nli_folder(tmp_path / "nli")
 
 
 def test_rows_are_log_probabilities_and_a_pooled_vector(nli_folder: Path) -> None:
