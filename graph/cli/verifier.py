@@ -33,7 +33,9 @@ def digest(path: Path) -> str:
 
 
 def register(subparsers: Any) -> None:
-    ev = subparsers.add_parser("eval", help="benchmarks: SciFact claim verification")
+    ev = subparsers.add_parser(
+        "eval", help="benchmarks and training: SciFact claims, SciTab table claims, the stance head"
+    )
     sub = ev.add_subparsers(dest="eval_command", metavar="EVAL")
 
     sf = sub.add_parser("scifact", help="retrieve, verify and score SciFact claims")
