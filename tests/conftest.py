@@ -8,9 +8,11 @@ import importlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -87,6 +89,18 @@ def read_events(path: Path) -> list[dict[str, Any]]:
         return []
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(x) for x in lines if x.strip()]
+
+
+def kill_at_node(proc: subprocess.Popen[Any], log: Path, node: str, within_s: float = 180) -> None:
+    """SIGKILL `proc` once its transcript `log` shows `node` started (the process must still
+    be running then, and the node must start within `within_s`)."""
+    deadline = time.monotonic() + within_s
+    while not any(e["event"] == "node_start" and e["node"] == node for e in read_events(log)):
+        assert proc.poll() is None, f"the process ended before {node} started"
+        assert time.monotonic() < deadline, f"{node} never started"
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
 
 
 def get_free_port() -> int:

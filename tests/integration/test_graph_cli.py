@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_events, run_cli
+from tests.conftest import kill_at_node, read_events, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "graph" / "mirror_small.jsonl"
@@ -136,19 +134,7 @@ def test_killed_run_resumes_without_redoing_finished_nodes(home: Path, tmp_path:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if any(
-                e["event"] == "node_start" and e["node"] == "select_claims"
-                for e in read_events(log1)
-            ):
-                break
-            assert proc.poll() is None, "run ended before it could be killed"
-            time.sleep(0.2)
-        else:
-            pytest.fail("select_claims never started")
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        kill_at_node(proc, log1, "select_claims")
     finally:
         if proc.poll() is None:
             proc.kill()

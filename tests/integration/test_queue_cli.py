@@ -6,15 +6,13 @@ next worker resumes from the run's checkpoints."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, read_events
+from tests.conftest import REPO, kill_at_node, read_events
 from tests.integration.test_graph_cli import FIXTURE, FLEX_Q, QUANT_Q, sovereign
 
 pytestmark = pytest.mark.integration
@@ -112,16 +110,7 @@ def test_a_killed_worker_s_request_is_resumed_by_the_next_worker(
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 180
-        while not any(
-            e["event"] == "node_start" and e["node"] == "select_claims"
-            for e in read_events(first_log)
-        ):
-            assert proc.poll() is None, "the worker ended before it could be killed"
-            assert time.monotonic() < deadline, "select_claims never started"
-            time.sleep(0.2)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
+        kill_at_node(proc, first_log, "select_claims")
     finally:
         if proc.poll() is None:
             proc.kill()
