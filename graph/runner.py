@@ -25,7 +25,8 @@ from memory import homelock
 from memory.errors import UserError
 from memory.publication import decisions
 from memory.publication.decisions import Decision
-from memory.publication.runview import report_id_for
+from memory.publication.runview import report_id_for, unanswered
+from memory.run import RunRecord
 
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -262,3 +263,20 @@ def publication_status(run_id: str, settings: Settings) -> str | None:
     from memory.publication.service import store_for
 
     return store_for(settings.publications_path).status(report_id_for(run_id))
+
+
+PUBLICATION_WORDS = {"escalated": "awaiting review", "draft": "rejected"}
+
+
+def status_of(values: dict[str, Any], publication: str | None) -> str:
+    """One word or two for where a run stands."""
+    record = RunRecord.from_state(values)
+    if values.get("_interrupts"):
+        return "awaiting review"
+    if values.get("_next"):
+        return "unfinished"
+    if unanswered(record):
+        return "not answered"
+    if publication:
+        return PUBLICATION_WORDS.get(publication, publication)
+    return "finished"

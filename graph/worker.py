@@ -163,8 +163,7 @@ def research_handler(settings: Settings, services: Services | None = None) -> Ha
     unattended worker never holds a graph paused for a person: an escalated run is recorded in
     the publication store for `sovereign review`, as `research --no-owner-review` does."""
     from graph.checkpoints import checkpointer, thread_ids
-    from graph.cli.runs import status_of
-    from graph.runner import load_run, publication_status, resume_run, run_research
+    from graph.runner import load_run, publication_status, resume_run, run_research, status_of
     from graph.services import services_for
 
     services = services or services_for(settings)

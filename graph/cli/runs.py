@@ -14,12 +14,11 @@ from typing import Any
 from agents.reporter import results_line
 from graph.settings import Settings
 from graph.transcript import EVENTS_FILE
-from memory.publication.runview import report_id_for, unanswered
+from memory.publication.runview import report_id_for
 from memory.run import RunRecord, Timing
 
 QUESTION_WIDTH = 60
 # publication status -> what it means for the person at the terminal
-PUBLICATION_WORDS = {"escalated": "awaiting review", "draft": "rejected"}
 
 
 def _interval_union(timings: list[Timing]) -> float:
@@ -55,20 +54,6 @@ def time_line(record: RunRecord, paused: bool, now: float | None = None) -> str:
     return text
 
 
-def status_of(values: dict[str, Any], publication: str | None) -> str:
-    """One word or two for where a run stands."""
-    record = RunRecord.from_state(values)
-    if values.get("_interrupts"):
-        return "awaiting review"
-    if values.get("_next"):
-        return "unfinished"
-    if unanswered(record):
-        return "not answered"
-    if publication:
-        return PUBLICATION_WORDS.get(publication, publication)
-    return "finished"
-
-
 def _status_line(values: dict[str, Any], status: str) -> str:
     run_id = values.get("run_id", "")
     if status == "awaiting review":
@@ -88,6 +73,8 @@ def describe(values: dict[str, Any], publication: str | None = None) -> str:
     """The summary of a run: `values` is a snapshot from `run_research`, `resume_run` or
     `load_run` (the state plus LangGraph's `_next` and `_interrupts`); `publication` the
     report's current status in the store."""
+    from graph.runner import status_of
+
     record = RunRecord.from_state(values)
     status = status_of(values, publication)
     lines = [f"run {record.run_id}: {record.question}", _paper_line(record)]
@@ -157,7 +144,7 @@ def aligned(head: tuple[str, ...], body: Sequence[tuple[str, ...]]) -> str:
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     from graph.cli.queue import queue_table, queued_requests
-    from graph.runner import all_runs, publication_status
+    from graph.runner import all_runs, publication_status, status_of
 
     runs = all_runs(settings)
     if not runs:
