@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from threadpoolctl import threadpool_limits
 
+from agents.verification.artifact_io import write_artifact
 from agents.verification.dense import SentenceEmbeddings, dense_features, head_features
 from agents.verification.features import (
     DOC_FEATURES,
@@ -383,10 +384,8 @@ class TrainedVerifier:
         return obj
 
     def save(self, path: Path | str | None = None) -> Path:
-        p = Path(path) if path is not None else ARTIFACT
-        p.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, p, compress=3)
-        return p
+        """The same model, the same bytes (`artifact_io`); `joblib.load` reads it."""
+        return write_artifact(self, Path(path) if path is not None else ARTIFACT)
 
     def rationale_probs(self, claim: str, docs: Sequence[EvidenceDoc]) -> list[np.ndarray]:
         mats = sentence_matrices(claim, docs, self.idf)

@@ -468,6 +468,7 @@ def build_artifact(
         "k": k,
         "train_claims_sha256": claims_digest,
         "sklearn": sklearn.__version__,
+        "numpy": np.__version__,  # with sklearn, what the artifact's bytes depend on
         "dense_sents": verifier.dense_sents,
         "pair_models": [d.get("model_id") for d in specs],
     }

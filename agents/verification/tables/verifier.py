@@ -5,8 +5,6 @@ the table and it enters the model's evidence like any other check. The LLM never
 
 from __future__ import annotations
 
-import gzip
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any
 import joblib
 import numpy as np
 
+from agents.verification.artifact_io import write_artifact
 from agents.verification.tables.core import Analysis, analyse, analyse_claim, inputs
 from agents.verification.tables.data import LABELS, TWO_CLASS, TableClaim
 from agents.verification.tables.features import FEATURES
@@ -46,14 +45,8 @@ def load_model(path: Path | str | None = None) -> TableModel:
 
 
 def save_model(model: TableModel, path: Path | str | None = None) -> Path:
-    """A plain pickle, gzip-compressed with no timestamp (joblib.load reads it). Not
-    joblib.dump: its array wrappers pickle attribute-name strings by identity, so the bytes
-    depended on what the process had loaded before; this way the same model, the same bytes."""
-    p = Path(path) if path is not None else ARTIFACT
-    p.parent.mkdir(parents=True, exist_ok=True)
-    data = pickle.dumps(model, protocol=4)
-    p.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
-    return p
+    """The same model, the same bytes (`artifact_io`); `joblib.load` reads it."""
+    return write_artifact(model, Path(path) if path is not None else ARTIFACT)
 
 
 @dataclass
