@@ -32,8 +32,9 @@ from memory.mirror.records import MirrorRecord  # noqa: E402
 
 
 def _fresh_database(base_url: str, tag: str) -> str:
-    """bench/queue.py's helper (loaded by path: that file is named like a stdlib module)."""
-    spec = importlib.util.spec_from_file_location("bench_queue", REPO / "bench" / "queue.py")
+    """bench/queue_workers.py's helper (bench/ is not a package: loaded by path)."""
+    path = REPO / "bench" / "queue_workers.py"
+    spec = importlib.util.spec_from_file_location("bench_queue_workers", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,6 +1,6 @@
 """The scale-out setup on a real PostgreSQL server (loopback, tests/postgres.py). The acceptance
 test: two worker processes on one queue, one SIGKILLed in the middle of a request; no request
-runs twice, none is lost (the workers run the real `Worker` loop around bench/queue.py's
+runs twice, none is lost (the workers run the real `Worker` loop around bench/queue_workers.py's
 stand-in graph, a fixed sleep logging `start|end ID PID TIME` lines we read back). Then real
 research the same way, with checkpoints in PostgreSQL and vector memory in `chroma run`."""
 
@@ -30,7 +30,7 @@ LATENCY_S = 1.5
 
 def _worker(url: str, tmp: Path, log: Path, name: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, str(REPO / "bench" / "queue.py"), "worker", "--database-url", url,
+        [sys.executable, str(REPO / "bench" / "queue_workers.py"), "worker", "--database-url", url,
          "--sqlite", str(tmp / "unused.sqlite"), "--latency", str(LATENCY_S), "--poll", "0.1",
          "--log", str(log), "--events", str(tmp / f"events-{name}.jsonl")],
         cwd=REPO,

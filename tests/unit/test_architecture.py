@@ -77,3 +77,18 @@ def test_no_guarded_imports_of_parts_that_always_ship() -> None:
         if (found := _guarded_room_imports(ast.parse(p.read_text(encoding="utf-8"))))
     }
     assert not offenders, offenders
+
+
+def test_no_script_folder_file_is_named_like_a_stdlib_module() -> None:
+    """`python bench/x.py` puts bench/ first on sys.path, so a bench/queue.py replaced the
+    standard `queue` for every bench script (urllib3, hence the arXiv client, failed to
+    import: `python bench/scifact.py` crashed)."""
+    import sys
+
+    clashes = [
+        p.relative_to(REPO).as_posix()
+        for folder in ("bench", ".ci")
+        for p in (REPO / folder).glob("*.py")
+        if p.stem in sys.stdlib_module_names
+    ]
+    assert clashes == []

@@ -1,8 +1,9 @@
 """Requests per second through the research queue, and the speed-up with more workers.
 
-    python bench/queue.py [--requests N] [--latency S] [--workers 1,2,4] [--database-url URL]
+    python bench/queue_workers.py [--requests N] [--latency S] [--workers 1,2,4]
+        [--database-url URL]
 
-Each worker is its own process (`python bench/queue.py worker ...`: the real `Worker` loop,
+Each worker is its own process (`python bench/queue_workers.py worker ...`: the real `Worker` loop,
 claims, completion and recovery, around a stand-in graph that sleeps a fixed latency instead
 of researching), on a fresh queue: SQLite in a temp directory by default, or a fresh table in
 the PostgreSQL database given. Throughput is counted over the queue's own timestamps (first
