@@ -1,11 +1,13 @@
 """`sovereign watch`: consume the event logs and keep published reports honest. `--once`
 drains and exits, `--status` prints cursors, lag and pending notifications; without either it
 runs until stopped, polling every `--interval` seconds (and, with `--category`, arXiv's newest
-submissions of those categories first)."""
+submissions of those categories first). A running watch outlives a lost shared database or
+arXiv: one line, then it tries again, waiting twice as long each time (at most 5 minutes)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import time
@@ -15,6 +17,10 @@ from graph.cli.args import setting_type
 from graph.settings import Settings
 from graph.watch import Watcher
 from graph.watch.sources import poll_newest
+from memory.errors import ServiceUnavailable
+from memory.net import GaveUp, is_transient
+
+RETRY_CAP_S = 300.0  # the longest wait between attempts while a service is down
 
 _stop = False
 
@@ -49,23 +55,61 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
         watch_poll_results=args.max_results,
         site_dir=args.site,
     )
-    watcher = Watcher(settings)
+    first = Watcher(settings)  # nothing reachable at start: the usual one line, exit 2
     if args.status:
-        print("\n".join(watcher.status().lines()))
+        print("\n".join(first.status().lines()))
         return 0
+    watcher: Watcher | None = first
     search = _online_search(settings) if settings.watch_categories else None
     signal.signal(signal.SIGTERM, _on_sigterm)
+    failures = 0
     while True:
-        _poll(settings, search)
-        summary = watcher.drain()
+        try:
+            watcher = watcher or Watcher(settings)
+            _poll(settings, search)
+            summary = watcher.drain()
+        except Exception as exc:
+            if args.once or not _retryable(exc):
+                raise
+            failures += 1
+            wait = min(max(1.0, settings.watch_interval_s) * 2 ** (failures - 1), RETRY_CAP_S)
+            print(f"watch: {_first_line(exc)}; retrying in {wait:.0f} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
+            _close_quietly(watcher)
+            watcher = None
+            if _sleep(wait):
+                return 0
+            continue
+        failures = 0
         print(f"watch: {summary.line()}", file=sys.stderr, flush=True)
-        if args.once or _stop:
+        if args.once or _stop or _sleep(settings.watch_interval_s):
             return 0
-        deadline = time.monotonic() + settings.watch_interval_s
-        while not _stop and time.monotonic() < deadline:
-            time.sleep(min(1.0, settings.watch_interval_s))
-        if _stop:
-            return 0
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Worth another try in a long-running watch: the shared database or arXiv stopped
+    answering. Cursors are committed only after their effects, so a drain cut short is simply
+    done again; a watch that gave up would leave published reports unwatched until restarted."""
+    return isinstance(exc, (ServiceUnavailable, GaveUp)) or is_transient(exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _close_quietly(watcher: Watcher | None) -> None:
+    """Drop connections a lost server has already broken (closing them may fail too)."""
+    if watcher is not None:
+        with contextlib.suppress(Exception):  # best effort: the next Watcher opens fresh ones
+            watcher.close()
+
+
+def _sleep(seconds: float) -> bool:
+    """Wait up to `seconds`, in steps of at most 1 s; True when SIGTERM asked us to stop."""
+    deadline = time.monotonic() + seconds
+    while not _stop and time.monotonic() < deadline:
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    return _stop
 
 
 def register(subparsers: Any) -> None:
