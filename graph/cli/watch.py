@@ -62,15 +62,15 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
     watcher: Watcher | None = first
     search = _online_search(settings) if settings.watch_categories else None
     signal.signal(signal.SIGTERM, _on_sigterm)
-    failures = 0
+    failures, failures_tolerated = 0, False
     while True:
         try:
             watcher = watcher or Watcher(settings)
             _poll(settings, search)
             summary = watcher.drain()
         except Exception as exc:
-            if args.once or not _retryable(exc):
-                raise
+            if args.once or not failures_tolerated or not _retryable(exc):
+                raise  # at start, a wrong URL or a server that is not up: one line, exit 2
             failures += 1
             wait = min(max(1.0, settings.watch_interval_s) * 2 ** (failures - 1), RETRY_CAP_S)
             print(f"watch: {_first_line(exc)}; retrying in {wait:.0f} s",
@@ -80,7 +80,7 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
             if _sleep(wait):
                 return 0
             continue
-        failures = 0
+        failures, failures_tolerated = 0, True  # it worked once: later failures are outages
         print(f"watch: {summary.line()}", file=sys.stderr, flush=True)
         if args.once or _stop or _sleep(settings.watch_interval_s):
             return 0

@@ -74,3 +74,17 @@ def test_a_running_watch_outlives_a_lost_database(tmp_path: Path, cluster: Clust
     after = end_state(home, report_id)
     assert len(after["corrections"]) == 1  # exactly once, though drains were cut short
     assert after["claims"]["C1"] == "contradicted" and after["version"] == 2
+
+
+def test_a_watch_that_never_reached_arxiv_ends_in_one_line(tmp_path: Path) -> None:
+    """Retrying is for outages of a watch that has worked; at start, a wrong URL or a service
+    that is not up is the user's to fix, so it is one line and exit 2, not an endless retry."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = home_env(home, {"SOVEREIGN_ARXIV_URL": "http://127.0.0.1:9/api/query"})
+    done = subprocess.run(
+        [sys.executable, "-m", "graph.cli", "watch", "--category", "cs.CL", "--interval", "1"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "unreachable" in done.stderr
