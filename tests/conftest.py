@@ -22,6 +22,12 @@ from typing import Any, NoReturn
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# A test run started in the background by a non-interactive shell (`bash .ci/run &`) inherits
+# SIGINT ignored, and so would every server a test starts: Ctrl-C (SIGINT) could then never
+# stop `mirror serve`. A handler here is reset to the default in each child at exec, where
+# Python turns it into KeyboardInterrupt again, as in a user's terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 SHARED_DATA = Path(os.environ.get("SOVEREIGN_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

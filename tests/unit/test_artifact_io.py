@@ -33,9 +33,22 @@ def _hgb(scoring: str) -> HistGradientBoostingClassifier:
 
 
 def test_equal_strings_that_are_different_objects_write_the_same_bytes(tmp_path: Path) -> None:
-    shared = _hgb(sys.intern("loss"))  # the same object as the estimator's own 'loss' key
-    copied = _hgb("".join(["lo", "ss"]))  # an equal string, another object
-    assert pickle.dumps(shared, protocol=4) != pickle.dumps(copied, protocol=4)
+    a, b = "".join(["lo", "ss"]), "".join(["lo", "ss"])
+    assert a == b and a is not b
+    one, two = {"loss": a, "scoring": a}, {"loss": a, "scoring": b}
+    assert pickle.dumps(one, protocol=4) != pickle.dumps(two, protocol=4)  # a back-reference
+    assert (
+        write_artifact(one, tmp_path / "1").read_bytes()
+        == write_artifact(two, tmp_path / "2").read_bytes()
+    )
+
+
+def test_a_fitted_model_writes_the_same_bytes_however_its_strings_were_made(
+    tmp_path: Path,
+) -> None:
+    # the case that made two trainings differ: scoring='loss' the key's own string, or a copy
+    shared = _hgb(sys.intern("loss"))
+    copied = _hgb("".join(["lo", "ss"]))
     a = write_artifact(shared, tmp_path / "a.pkl.gz").read_bytes()
     b = write_artifact(copied, tmp_path / "b.pkl.gz").read_bytes()
     assert a == b
