@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from memory.errors import ServiceUnavailable
+from memory.errors import ServiceUnavailable, first_line
 from memory.events import Event, NewEvent, now_iso
 from memory.queue.postgres import connect, redacted
 
@@ -72,8 +72,7 @@ def _guarded(lock: threading.Lock, location: str) -> Iterator[None]:
         try:
             yield
         except psycopg.OperationalError as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ServiceUnavailable(f"shared event log at {location}: {first}") from exc
+            raise ServiceUnavailable(f"shared event log at {location}: {first_line(exc)}") from exc
 
 
 def _append_locked(cur: Any, log: str, rows: Sequence[Row]) -> int:

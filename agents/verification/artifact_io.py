@@ -42,9 +42,8 @@ def _canon(x: Any, seen: dict[int, Any]) -> Any:
         raise ValueError("a set in a trained artifact pickles in hash order; use a sorted list")
     if isinstance(x, np.ndarray):
         if x.dtype == object:
-            flat = x.reshape(-1)
-            for i, v in enumerate(flat):
-                flat[i] = _canon(v, seen)
+            for i, v in enumerate(x.flat):  # writes through, whatever the array's layout
+                x.flat[i] = _canon(v, seen)
         return x
     if isinstance(x, dict):
         items = [(_canon(k, seen), _canon(v, seen)) for k, v in x.items()]

@@ -17,7 +17,7 @@ from graph.cli.args import setting_type
 from graph.settings import Settings
 from graph.watch import Watcher
 from graph.watch.sources import poll_newest
-from memory.errors import ServiceUnavailable
+from memory.errors import ServiceUnavailable, first_line
 from memory.net import GaveUp, is_transient
 
 RETRY_CAP_S = 300.0  # the longest wait between attempts while a service is down
@@ -69,11 +69,11 @@ def _watch(args: argparse.Namespace, settings: Settings) -> int:
             _poll(settings, search)
             summary = watcher.drain()
         except Exception as exc:
-            if args.once or not failures_tolerated or not _retryable(exc):
+            if not failures_tolerated or not _retryable(exc):  # --once returns on success
                 raise  # at start, a wrong URL or a server that is not up: one line, exit 2
             failures += 1
             wait = min(max(1.0, settings.watch_interval_s) * 2 ** (failures - 1), RETRY_CAP_S)
-            print(f"watch: {_first_line(exc)}; retrying in {wait:.0f} s",
+            print(f"watch: {first_line(exc)}; retrying in {wait:.0f} s",
                   file=sys.stderr, flush=True)  # fmt: skip
             _close_quietly(watcher)
             watcher = None
@@ -91,10 +91,6 @@ def _retryable(exc: BaseException) -> bool:
     answering. Cursors are committed only after their effects, so a drain cut short is simply
     done again; a watch that gave up would leave published reports unwatched until restarted."""
     return isinstance(exc, (ServiceUnavailable, GaveUp)) or is_transient(exc)
-
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _close_quietly(watcher: Watcher | None) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from memory.errors import ServiceUnavailable
+from memory.errors import ServiceUnavailable, first_line
 from memory.queue.base import TABLE, RequestQueue
 from memory.queue.model import COLUMNS, QueuedRequest
 
@@ -51,8 +51,8 @@ def connect(url: str) -> Any:
     try:
         return psycopg.connect(url)
     except psycopg.OperationalError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ServiceUnavailable(f"cannot reach PostgreSQL at {redacted(url)}: {first}") from exc
+        where = redacted(url)
+        raise ServiceUnavailable(f"cannot reach PostgreSQL at {where}: {first_line(exc)}") from exc
 
 
 def redacted(url: str) -> str:

@@ -19,8 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
 from agents.verification.artifact_io import canonical, write_artifact
+from tests.conftest import REPO
 
-ROOT = Path(__file__).resolve().parents[2]
 TEXTS = ["a rises b", "a lowers b", "c binds d", "c does not bind d"] * 5
 LABELS = [True, False, True, False] * 5
 
@@ -97,7 +97,7 @@ def test_two_processes_with_other_hash_seeds_write_the_same_bytes(tmp_path: Path
     out = []
     for seed in ("1", "2"):
         path = tmp_path / f"{seed}.pkl.gz"
-        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)}
         subprocess.run([sys.executable, "-c", _TRAIN, str(path)], check=True, env=env)
         out.append(path.read_bytes())
     assert out[0] == out[1]
